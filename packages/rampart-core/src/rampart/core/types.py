@@ -104,8 +104,8 @@ class Payload:
 
     def __post_init__(self) -> None:
         self.format = PayloadFormat(self.format)
-        if self.artifact is not None and not isinstance(self.artifact, Path):
-            self.artifact = Path(self.artifact)
+        # A plain string path is a common slip; normalising it keeps the checks below uniform.
+        self.artifact = None if self.artifact is None else Path(self.artifact)
         if self.format.is_binary and self.artifact is None:
             raise TypeError(
                 f"Binary format {self.format.value} requires an artifact path. Provide "
