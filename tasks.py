@@ -47,7 +47,16 @@ def _find_interpreter(version: str) -> str | None:
     home = Path.home()
     patterns = [
         str(home / ".pyenv" / "versions" / f"{version}.*" / "bin" / f"python{version}"),
-        str(home / ".local" / "share" / "uv" / "python" / f"cpython-{version}.*" / "bin" / f"python{version}"),
+        str(
+            home
+            / ".local"
+            / "share"
+            / "uv"
+            / "python"
+            / f"cpython-{version}.*"
+            / "bin"
+            / f"python{version}"
+        ),
     ]
     for pattern in patterns:
         for candidate in sorted(glob.glob(pattern), reverse=True):
@@ -73,7 +82,9 @@ def _run(label: str, command: list[str], env: dict[str, str]) -> bool:
     print(f"\n==> {label}: {' '.join(command)}", flush=True)
     started = time.monotonic()
     ok = subprocess.run(command, cwd=ROOT, env=env).returncode == 0
-    print(f"<== {label}: {'ok' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s", flush=True)
+    print(
+        f"<== {label}: {'ok' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s", flush=True
+    )
     return ok
 
 
@@ -93,13 +104,21 @@ def test(args: list[str]) -> int:
             continue
         # The 3.11 legs also measure branch coverage of the three packages.
         script = "cov" if version == PYTHONS[0] else "run"
-        steps.append((f"test py{version} xdist-off", [hatch, "run", f"test.py{version}:{script}", *args]))
-        steps.append((f"test py{version} xdist-on", [hatch, "run", f"test-xdist.py{version}:run", *args]))
-    steps.append(("test floor (pytest 8.3, lowest supported)", [hatch, "run", "test-floor:run", *args]))
+        steps.append(
+            (f"test py{version} xdist-off", [hatch, "run", f"test.py{version}:{script}", *args])
+        )
+        steps.append(
+            (f"test py{version} xdist-on", [hatch, "run", f"test-xdist.py{version}:run", *args])
+        )
+    steps.append(
+        ("test floor (pytest 8.3, lowest supported)", [hatch, "run", "test-floor:run", *args])
+    )
     results = [(label, _run(label, command, env)) for label, command in steps]
     failed = [label for label, ok in results if not ok]
     if missing:
-        print(f"\ntasks: WARNING: no interpreter for Python {', '.join(missing)}: those legs did not run")
+        print(
+            f"\ntasks: WARNING: no interpreter for Python {', '.join(missing)}: those legs did not run"
+        )
         if ci:
             failed.extend(f"python {v} missing" for v in missing)
     print("\ntasks: " + ", ".join(f"{label}: {'ok' if ok else 'FAILED'}" for label, ok in results))
@@ -110,7 +129,9 @@ def test(args: list[str]) -> int:
 
 def demo(args: list[str]) -> int:
     hatch = str(_bootstrap())
-    return subprocess.run([hatch, "run", "demo:run", *args], cwd=ROOT, env=_environment()).returncode
+    return subprocess.run(
+        [hatch, "run", "demo:run", *args], cwd=ROOT, env=_environment()
+    ).returncode
 
 
 def main(argv: list[str]) -> int:

@@ -47,20 +47,27 @@ def main(argv: list[str]) -> int:
         measured.append(_wall("import rampart"))
     base, full = statistics.median(baseline), statistics.median(measured)
     cumulative = statistics.median(_importtime_us("rampart") for _ in range(runs)) / 1000
-    print(f"import rampart: -X importtime cumulative {cumulative:.2f} ms (budget {BUDGET_MS:.0f} ms)")
-    print(f"import rampart: wall {full * 1000:.1f} ms vs python -c pass {base * 1000:.1f} ms, ratio {full / base:.2f}, added {(full - base) * 1000:.1f} ms")
+    print(
+        f"import rampart: -X importtime cumulative {cumulative:.2f} ms (budget {BUDGET_MS:.0f} ms)"
+    )
+    print(
+        f"import rampart: wall {full * 1000:.1f} ms vs python -c pass {base * 1000:.1f} ms, ratio {full / base:.2f}, added {(full - base) * 1000:.1f} ms"
+    )
     ok &= cumulative < BUDGET_MS
+    probe = (
+        "import sys, rampart; getattr(rampart, '__all__', None); "
+        "print(','.join(m for m in ('openai', 'docx', 'pytest', 'asyncio') if m in sys.modules))"
+    )
     heavy = subprocess.run(
-        [sys.executable, "-c", "import sys, rampart; getattr(rampart, "__all__", None); print(','.join(m for m in ('openai', 'docx', 'pytest', 'asyncio') if m in sys.modules))"],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.strip()
     print(f"import rampart: heavy modules imported: {heavy or 'none'}")
     ok &= not any(m in heavy.split(",") for m in ("openai", "docx", "pytest"))
     for module in ("rampart_pytest.plugin", "rampart_xdist.plugin"):
         try:
-            print(f"import {module}: -X importtime cumulative {_importtime_us(module) / 1000:.2f} ms")
+            print(
+                f"import {module}: -X importtime cumulative {_importtime_us(module) / 1000:.2f} ms"
+            )
         except subprocess.CalledProcessError:
             print(f"import {module}: not installed")
     print(f"BENCH import: {'PASS' if ok else 'FAIL'}")

@@ -60,7 +60,9 @@ def test_one_version_and_exact_sibling_pins(built: dict[str, Path]) -> None:
 def test_wheels_hold_exactly_their_import_package(built: dict[str, Path]) -> None:
     for dist, (package, _) in DISTRIBUTIONS.items():
         with zipfile.ZipFile(built[dist]) as zf:
-            top = {n.split("/")[0] for n in zf.namelist() if not n.split("/")[0].endswith(".dist-info")}
+            top = {
+                n.split("/")[0] for n in zf.namelist() if not n.split("/")[0].endswith(".dist-info")
+            }
             assert top == {package}
             assert f"{package}/py.typed" in zf.namelist()
 
@@ -73,7 +75,10 @@ def test_sdists_build_with_the_same_version(built: dict[str, Path]) -> None:
 
 
 def test_plugin_entry_points(built: dict[str, Path]) -> None:
-    expected = {"rampart-pytest": "rampart = rampart_pytest.plugin", "rampart-xdist": "rampart_xdist = rampart_xdist.plugin"}
+    expected = {
+        "rampart-pytest": "rampart = rampart_pytest.plugin",
+        "rampart-xdist": "rampart_xdist = rampart_xdist.plugin",
+    }
     for dist, line in expected.items():
         with zipfile.ZipFile(built[dist]) as zf:
             (name,) = [n for n in zf.namelist() if n.endswith("entry_points.txt")]
@@ -82,7 +87,9 @@ def test_plugin_entry_points(built: dict[str, Path]) -> None:
         assert line in text
 
 
-@pytest.mark.skipif(os.environ.get("RAMPART_TEST_LEG") != "xdist-off", reason="only the xdist-off leg")
+@pytest.mark.skipif(
+    os.environ.get("RAMPART_TEST_LEG") != "xdist-off", reason="only the xdist-off leg"
+)
 def test_xdist_off_leg_really_has_no_xdist() -> None:
     with pytest.raises(ImportError):
         import xdist  # noqa: F401
