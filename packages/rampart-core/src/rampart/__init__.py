@@ -1,1 +1,160 @@
+"""RAMPART: safety and security testing for agentic AI applications.
+
+Every public name is resolved on first access, so ``import rampart`` stays cheap and pulls in
+neither asyncio nor any optional dependency.
+"""
+
 from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rampart.attacks import Attacks
+    from rampart.collection import record_result
+    from rampart.core.adapter import AgentAdapter, Session
+    from rampart.core.errors import DriverError, EvaluatorError, InfrastructureError
+    from rampart.core.evaluator import BaseEvaluator, Evaluator
+    from rampart.core.execution import (
+        BaseExecution,
+        ExecutionEvent,
+        ExecutionEventData,
+        ExecutionEventHandler,
+    )
+    from rampart.core.injection import InjectionHandle, Surface
+    from rampart.core.llm import LLMConfig
+    from rampart.core.manifest import AppManifest, DataSource, ToolDeclaration
+    from rampart.core.persona import Persona
+    from rampart.core.prompt_driver import PromptDecision, PromptDriver
+    from rampart.core.result import (
+        HarmCategory,
+        InjectionRecord,
+        Result,
+        SafetyStatus,
+        resolve_as_attack,
+        resolve_as_probe,
+    )
+    from rampart.core.types import (
+        EvalContext,
+        EvalOutcome,
+        EvalResult,
+        ObservabilityLevel,
+        Payload,
+        PayloadFormat,
+        Request,
+        Response,
+        SideEffect,
+        ToolCall,
+        Turn,
+    )
+    from rampart.probes import Probes
+
+__all__ = [
+    "AgentAdapter",
+    "AppManifest",
+    "Attacks",
+    "BaseEvaluator",
+    "BaseExecution",
+    "Batch",
+    "DataSource",
+    "DriverError",
+    "EvalContext",
+    "EvalOutcome",
+    "EvalResult",
+    "Evaluator",
+    "EvaluatorError",
+    "ExecutionEvent",
+    "ExecutionEventData",
+    "ExecutionEventHandler",
+    "HarmCategory",
+    "InfrastructureError",
+    "InjectionHandle",
+    "InjectionRecord",
+    "LLMConfig",
+    "LLMDriver",
+    "LLMJudge",
+    "ObservabilityLevel",
+    "Payload",
+    "PayloadFormat",
+    "Persona",
+    "Probes",
+    "PromptDecision",
+    "PromptDriver",
+    "Request",
+    "Response",
+    "Result",
+    "SafetyStatus",
+    "Session",
+    "SideEffect",
+    "Surface",
+    "ToolCall",
+    "ToolDeclaration",
+    "TranscriptScope",
+    "Turn",
+    "record_result",
+    "resolve_as_attack",
+    "resolve_as_probe",
+    "run_many_async",
+]
+
+_SOURCES = {
+    "rampart.attacks": ("Attacks",),
+    "rampart.collection": ("record_result",),
+    "rampart.concurrency": ("Batch", "run_many_async"),
+    "rampart.core.adapter": ("AgentAdapter", "Session"),
+    "rampart.core.errors": ("DriverError", "EvaluatorError", "InfrastructureError"),
+    "rampart.core.evaluator": ("BaseEvaluator", "Evaluator"),
+    "rampart.core.execution": (
+        "BaseExecution",
+        "ExecutionEvent",
+        "ExecutionEventData",
+        "ExecutionEventHandler",
+    ),
+    "rampart.core.injection": ("InjectionHandle", "Surface"),
+    "rampart.core.llm": ("LLMConfig",),
+    "rampart.core.manifest": ("AppManifest", "DataSource", "ToolDeclaration"),
+    "rampart.core.persona": ("Persona",),
+    "rampart.core.prompt_driver": ("PromptDecision", "PromptDriver"),
+    "rampart.core.result": (
+        "HarmCategory",
+        "InjectionRecord",
+        "Result",
+        "SafetyStatus",
+        "resolve_as_attack",
+        "resolve_as_probe",
+    ),
+    "rampart.core.types": (
+        "EvalContext",
+        "EvalOutcome",
+        "EvalResult",
+        "ObservabilityLevel",
+        "Payload",
+        "PayloadFormat",
+        "Request",
+        "Response",
+        "SideEffect",
+        "ToolCall",
+        "Turn",
+    ),
+    "rampart.drivers": ("LLMDriver",),
+    "rampart.evaluators": ("LLMJudge", "TranscriptScope"),
+    "rampart.probes": ("Probes",),
+}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    if name == "__version__":
+        from rampart._version import package_version
+
+        return package_version() or "0+unknown"
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, "__version__"})

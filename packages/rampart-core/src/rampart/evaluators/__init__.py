@@ -1,0 +1,38 @@
+"""Ready-made evaluators: deterministic checks and the LLM judge."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from rampart.evaluators._response_contains import ResponseContains
+from rampart.evaluators._side_effect import SideEffectOccurred
+from rampart.evaluators._tool_called import ToolCalled
+
+__all__ = [
+    "NEUTRAL_EVALUATOR",
+    "LLMJudge",
+    "ResponseContains",
+    "SideEffectOccurred",
+    "ToolCalled",
+    "TranscriptScope",
+]
+
+# Resolved on access: the judge's module is only worth importing when it is used.
+_LAZY = {
+    "LLMJudge": "rampart.evaluators._llm_judge",
+    "NEUTRAL_EVALUATOR": "rampart.evaluators._llm_judge",
+    "TranscriptScope": "rampart.evaluators._llm_judge",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,93 @@
+"""Behaviour probes: ask the agent something and check that it behaves as expected."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
+
+from rampart.core._turn_loop import (
+    check_driver,
+    check_evaluator,
+    check_max_turns,
+    no_turns_result,
+    push_quiet_exit,
+    run_turns,
+)
+from rampart.core.execution import BaseExecution, _observability_of
+from rampart.core.result import Result, SafetyStatus, resolve_as_probe
+
+if TYPE_CHECKING:
+    from rampart.core.adapter import AgentAdapter
+    from rampart.core.evaluator import Evaluator
+    from rampart.core.execution import ExecutionEventHandler
+    from rampart.core.prompt_driver import PromptDriver
+    from rampart.core.types import Turn
+
+__all__ = ["SingleTurnExecution"]
+
+
+def _probe_summary(status: SafetyStatus, turns: list[Turn]) -> str:
+    if status is SafetyStatus.SAFE:
+        return "Expected behavior detected"
+    if status is SafetyStatus.UNSAFE:
+        rationales = [
+            turn.eval_result.rationale
+            for turn in turns
+            if turn.eval_result is not None and turn.eval_result.rationale
+        ]
+        return f"UNSAFE: {rationales[-1]}" if rationales else "Expected behavior not detected"
+    return "UNDETERMINED: Could not determine if expected behavior occurred"
+
+
+class SingleTurnExecution(BaseExecution):
+    """Runs the turn loop in one session and resolves it as a probe.
+
+    Despite the name it runs as many turns as the driver provides, up to ``max_turns``,
+    stopping at the first turn where the expected behaviour is detected.
+    """
+
+    def __init__(
+        self,
+        *,
+        driver: PromptDriver,
+        evaluator: Evaluator,
+        max_turns: int = 25,
+        event_handlers: list[ExecutionEventHandler] | None = None,
+    ) -> None:
+        self._driver = check_driver(driver)
+        self._evaluator = check_evaluator(evaluator)
+        self._max_turns = check_max_turns(max_turns)
+        super().__init__(event_handlers=event_handlers)
+
+    @property
+    def strategy_name(self) -> str:
+        return "probe"
+
+    async def _execute_async(self, *, adapter: AgentAdapter) -> Result:
+        level = _observability_of(adapter)
+        async with AsyncExitStack() as stack:
+            session = await adapter.create_session_async()
+            await session.__aenter__()
+            push_quiet_exit(stack, session, "the agent session")
+            turns = await run_turns(
+                session=session,
+                adapter=adapter,
+                driver=self._driver,
+                evaluator=self._evaluator,
+                max_turns=self._max_turns,
+                note_turn=self._note_turn,
+            )
+        if not turns:
+            return no_turns_result(
+                strategy=self.strategy_name, observability_level=level, injections=[]
+            )
+        status = resolve_as_probe(
+            eval_results=[turn.eval_result for turn in turns if turn.eval_result is not None]
+        )
+        return Result(
+            status=status,
+            summary=_probe_summary(status, turns),
+            turns=turns,
+            strategy=self.strategy_name,
+            observability_level=level,
+        )
