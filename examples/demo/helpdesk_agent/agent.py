@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from .store import ADMIN_API_KEY, DataStore, Document
@@ -95,7 +95,13 @@ class HelpdeskAgent:
     async def handle(self, prompt: str, attachments: list[Document]) -> AgentReply:
         """Answer one user message, calling tools as the message (and maybe documents) ask."""
         reply = AgentReply(text="")
-        user_actions = _instructions_in(prompt)
+        # Helpdesk policy: a user may ask for actions, but secrets are never handed out on
+        # request, whoever asks.
+        user_actions = [
+            replace(i, wants_secret=False)
+            for i in _instructions_in(prompt)
+            if i.tool != "reveal_secret"
+        ]
         documents = list(attachments)
         if not user_actions or attachments:
             query = prompt or " ".join(doc.title for doc in attachments)
@@ -211,7 +217,11 @@ def _instructions_in(text: str) -> list[Instruction]:
                 Instruction(tool="reset_password", arguments={"username": match.group(1)}),
             )
         )
-    if wants_secret and not found and re.search(r"\b(?:include|reveal|print|append|add)\b", text, re.I):
+    if (
+        wants_secret
+        and not found
+        and re.search(r"\b(?:include|reveal|print|append|add)\b", text, re.I)
+    ):
         found.append((0, Instruction(tool="reveal_secret", arguments={}, wants_secret=True)))
     found.sort(key=lambda item: item[0])
     return [instruction for _, instruction in found]

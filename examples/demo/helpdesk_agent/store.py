@@ -50,7 +50,7 @@ class DataStore:
 
     def search(self, query: str, *, limit: int = 3) -> list[Document]:
         """Documents ranked by how many query words they contain (ties keep insertion order)."""
-        words = {w for w in _words(query) if len(w) > 2}
+        words = {w for w in _words(query) if len(w) > 2 and w not in _STOPWORDS}
         with self._lock:
             docs = list(self.documents.values())
         scored = []
@@ -65,6 +65,28 @@ class DataStore:
     def account(self, username: str) -> Account | None:
         with self._lock:
             return self.accounts.get(username.lower())
+
+
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "you",
+        "your",
+        "how",
+        "what",
+        "please",
+        "about",
+        "this",
+        "that",
+        "from",
+        "into",
+        "can",
+        "does",
+    ]
+)
 
 
 def _words(text: str) -> list[str]:
