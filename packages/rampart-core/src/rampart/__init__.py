@@ -6,9 +6,9 @@ neither asyncio nor any optional dependency.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING
-
+# Spelled out instead of imported from ``typing``, which alone would cost more than the rest
+# of ``import rampart``; type checkers treat the name the same way.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from rampart.attacks import Attacks
     from rampart.collection import record_result
@@ -151,6 +151,8 @@ def __getattr__(name: str) -> object:
     module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
     value = getattr(import_module(module), name)
     globals()[name] = value
     return value
