@@ -11,9 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, Any
 
+# Spelled out rather than imported: ``typing`` costs more to import than this whole module.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from rampart.core.execution import ExecutionEventData, ExecutionEventHandler
     from rampart.core.result import Result
 
@@ -141,6 +144,7 @@ else:
                     record_result(event_data.result)
 
         ResultCollectionHandler.__module__ = __name__
+        ResultCollectionHandler.__qualname__ = "ResultCollectionHandler"
         return ResultCollectionHandler
 
     def __getattr__(name: str) -> Any:
