@@ -1,0 +1,639 @@
+"""Result <-> wire conversion, record encoding and strict decoding (R-XD-3 .. R-XD-8)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, TypeVar
+
+import msgspec
+
+from rampart.core.result import HarmCategory, InjectionRecord, Result, SafetyStatus
+from rampart.core.types import (
+    EvalOutcome,
+    EvalResult,
+    ObservabilityLevel,
+    Payload,
+    PayloadFormat,
+    Request,
+    Response,
+    SideEffect,
+    ToolCall,
+    Turn,
+)
+from rampart_xdist import budget
+from rampart_xdist._constants import DEFAULT_SIZE_LIMIT_BYTES
+from rampart_xdist._errors import SchemaVersionError, SizeLimitError, WorkerOutputError
+from rampart_xdist._jsonsafe import fix_surrogates, json_safe, scrub_surrogates
+from rampart_xdist._version import package_version
+from rampart_xdist.wire import (
+    ACCEPTED_SCHEMAS,
+    MAX_IDENTIFIER_CHARS,
+    MAX_LIST_ITEMS,
+    MAX_LONG_IDENTIFIER_CHARS,
+    MAX_METADATA_DEPTH,
+    NEGO_FAIL_TAG,
+    SCHEMA_VERSION,
+    AttachmentV1,
+    EvalV1,
+    InjectionV1,
+    NegoFail,
+    RecordV1,
+    ResultV1,
+    SideEffectV1,
+    ToolCallV1,
+    TrialRefV1,
+    TruncationV1,
+    TurnV1,
+)
+
+__all__ = [
+    "decode_record",
+    "encode_nego_fail",
+    "encode_record",
+    "encode_record_info",
+    "record_to_results",
+    "result_to_wire",
+    "results_from_wire",
+    "strip_group_suffix",
+]
+
+_ENCODER: Final = msgspec.json.Encoder()
+_DECODER: Final = msgspec.json.Decoder(RecordV1 | NegoFail)
+_OPAQUE_DECODER: Final = msgspec.json.Decoder(dict[str, Any])
+
+
+class _TagProbe(msgspec.Struct):
+    schema: object = None
+
+
+_PROBE_DECODER: Final = msgspec.json.Decoder(_TagProbe)
+
+_STATUS: Final = {m.value: m for m in SafetyStatus}
+_OUTCOME: Final = {m.value: m for m in EvalOutcome}
+_OBSERVABILITY: Final = {m.value: m for m in ObservabilityLevel}
+_HARM: Final[dict[str, HarmCategory | str]] = {m.value: m for m in HarmCategory}
+_SUFFIX: Final = "…[truncated {k} chars]"
+_RESULT_PATH: Final = re.compile(r"results\[(\d+)\]")
+_GROUP_SUFFIX: Final = re.compile(r"@[^@:/\[\]]*\Z")
+
+Fix = Callable[[str], str]
+_T = TypeVar("_T")
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def strip_group_suffix(nodeid: str, /) -> str:
+    """Drop the ``@group`` suffix that xdist's loadgroup mode appends to node ids."""
+    if "@" not in nodeid:
+        return nodeid
+    return _GROUP_SUFFIX.sub("", nodeid)
+
+
+class _Cuts:
+    """Collects the cuts made while shaping a record to the R-XD-4 limits."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[TruncationV1] = []
+
+    def ident(self, value: str, path: str, limit: int = MAX_IDENTIFIER_CHARS) -> str:
+        if len(value) <= limit:
+            return value
+        self.items.append(TruncationV1(path=path[:MAX_IDENTIFIER_CHARS], original_len=len(value)))
+        suffix = _SUFFIX.format(k=len(value) - limit)
+        return value[: limit - len(suffix)] + suffix
+
+    def items_of(self, values: Sequence[_T], path: str) -> Sequence[_T]:
+        if len(values) <= MAX_LIST_ITEMS:
+            return values
+        self.items.append(TruncationV1(path=path, original_len=len(values)))
+        return values[:MAX_LIST_ITEMS]
+
+
+def _opaque(value: object, fix: Fix) -> str:
+    if not value:
+        return "{}"
+    safe = json_safe(value)
+    if not isinstance(safe, dict):
+        safe = {"_rampart_value": safe}
+    try:
+        return _ENCODER.encode(safe).decode()
+    except UnicodeEncodeError:
+        return _ENCODER.encode(scrub_surrogates(safe)).decode()
+
+
+def _finite(value: float) -> float:
+    number = float(value)
+    return number if math.isfinite(number) else 0.0
+
+
+def _unit(value: float) -> float:
+    number = float(value)
+    if number != number:  # NaN
+        return 0.0
+    return min(max(number, 0.0), 1.0)
+
+
+def _enum_value(value: object) -> str:
+    raw = getattr(value, "value", value)
+    return str(raw)
+
+
+def _turn_to_wire(turn: Turn, path: str, cuts: _Cuts, fix: Fix) -> TurnV1:
+    request = turn.request
+    response = turn.response
+    attachments = tuple(
+        AttachmentV1(
+            id=cuts.ident(fix(p.id), f"{path}.attachments[{a}].id"),
+            content=fix(p.content),
+            format=_enum_value(p.format),  # type: ignore[arg-type]
+            artifact=None
+            if p.artifact is None
+            else cuts.ident(fix(str(p.artifact)), f"{path}.attachments[{a}].artifact"),
+            metadata=_opaque(p.metadata, fix),
+        )
+        for a, p in enumerate(cuts.items_of(request.attachments, f"{path}.attachments"))
+    )
+    tool_calls = tuple(
+        ToolCallV1(
+            name=cuts.ident(fix(c.name), f"{path}.tool_calls[{t}].name"),
+            arguments=_opaque(c.arguments, fix),
+            result=None if c.result is None else fix(str(c.result)),
+            timestamp=c.timestamp,
+        )
+        for t, c in enumerate(cuts.items_of(response.tool_calls, f"{path}.tool_calls"))
+    )
+    side_effects = tuple(
+        SideEffectV1(
+            kind=cuts.ident(fix(e.kind), f"{path}.side_effects[{s}].kind"),
+            details=_opaque(e.details, fix),
+        )
+        for s, e in enumerate(cuts.items_of(response.side_effects, f"{path}.side_effects"))
+    )
+    verdict = turn.eval_result
+    eval_v1 = None
+    if verdict is not None:
+        eval_v1 = EvalV1(
+            outcome=_enum_value(verdict.outcome),  # type: ignore[arg-type]
+            confidence=_unit(verdict.confidence),
+            evidence=tuple(
+                fix(str(e)) for e in cuts.items_of(verdict.evidence, f"{path}.eval.evidence")
+            ),
+            rationale=fix(verdict.rationale),
+        )
+    prompt = request.prompt
+    return TurnV1(
+        turn_number=turn.turn_number,
+        prompt=None if prompt is None else fix(prompt),
+        attachments=attachments,
+        response_text=fix(response.text),
+        tool_calls=tool_calls,
+        side_effects=side_effects,
+        response_metadata=_opaque(response.metadata, fix),
+        eval=eval_v1,
+        timestamp=turn.timestamp,
+        driver_reasoning=fix(turn.driver_reasoning),
+    )
+
+
+def result_to_wire(
+    result: Result, index: int, cuts: _Cuts | None = None, fix: Fix = _same
+) -> ResultV1:
+    """The wire form of one result (no size budget applied)."""
+    cuts = cuts if cuts is not None else _Cuts()
+    path = f"results[{index}]"
+    category = result.harm_category
+    turns = cuts.items_of(result.turns, f"{path}.turns")
+    injections = cuts.items_of(result.injections, f"{path}.injections")
+    return ResultV1(
+        index=index,
+        status=_enum_value(result.status),  # type: ignore[arg-type]
+        summary=fix(result.summary),
+        harm_category=None
+        if category is None
+        else cuts.ident(fix(_enum_value(category)), f"{path}.harm_category"),
+        strategy=cuts.ident(fix(result.strategy), f"{path}.strategy"),
+        observability_level=_enum_value(result.observability_level),  # type: ignore[arg-type]
+        duration_seconds=_finite(result.duration_seconds),
+        injections=tuple(
+            InjectionV1(
+                surface_name=cuts.ident(
+                    fix(r.surface_name), f"{path}.injections[{i}].surface_name"
+                ),
+                payload_id=None
+                if r.payload_id is None
+                else cuts.ident(fix(r.payload_id), f"{path}.injections[{i}].payload_id"),
+            )
+            for i, r in enumerate(injections)
+        ),
+        metadata=_opaque(result.metadata, fix),
+        turns=tuple(_turn_to_wire(t, f"{path}.turns[{n}]", cuts, fix) for n, t in enumerate(turns)),
+    )
+
+
+def _trial_ref(trial: object, cuts: _Cuts, fix: Fix) -> TrialRefV1 | None:
+    if trial is None:
+        return None
+    if isinstance(trial, TrialRefV1):
+        return trial
+    get: Callable[[str], Any]
+    if isinstance(trial, Mapping):
+        get = trial.__getitem__
+    else:
+
+        def get(name: str) -> Any:
+            return getattr(trial, name)
+
+    return TrialRefV1(
+        base_nodeid=cuts.ident(
+            fix(str(get("base_nodeid"))), "trial.base_nodeid", MAX_LONG_IDENTIFIER_CHARS
+        ),
+        index=int(get("index")),
+        n=int(get("n")),
+        threshold=_unit(get("threshold")),
+    )
+
+
+def _build(
+    *,
+    nodeid: str,
+    results: Sequence[Result],
+    trial: object,
+    seq: int,
+    run_nonce: str,
+    worker: str,
+    attempt: int,
+    fix: Fix,
+) -> RecordV1:
+    cuts = _Cuts()
+    record_nodeid = cuts.ident(fix(nodeid), "nodeid", MAX_LONG_IDENTIFIER_CHARS)
+    record_worker = cuts.ident(fix(worker), "worker", MAX_LONG_IDENTIFIER_CHARS)
+    nonce = cuts.ident(fix(run_nonce), "run_nonce")
+    trial_ref = _trial_ref(trial, cuts, fix)
+    wire_results = tuple(
+        result_to_wire(r, i, cuts, fix) for i, r in enumerate(cuts.items_of(results, "results"))
+    )
+    return RecordV1(
+        run_nonce=nonce,
+        worker=record_worker,
+        seq=seq,
+        nodeid=record_nodeid,
+        attempt=attempt,
+        package_version=package_version(),
+        results=wire_results,
+        trial=trial_ref,
+        truncated=tuple(cuts.items),
+    )
+
+
+def _error_record(
+    *, nodeid: str, seq: int, run_nonce: str, worker: str, attempt: int, error: str
+) -> str:
+    record = RecordV1(
+        run_nonce=fix_surrogates(run_nonce)[:MAX_IDENTIFIER_CHARS],
+        worker=fix_surrogates(worker)[:MAX_LONG_IDENTIFIER_CHARS],
+        seq=max(0, seq),
+        nodeid=fix_surrogates(nodeid)[:MAX_LONG_IDENTIFIER_CHARS],
+        attempt=max(1, attempt),
+        package_version=package_version(),
+        encode_error=fix_surrogates(error)[:1000],
+    )
+    return _ENCODER.encode(record).decode()
+
+
+def encode_record_info(
+    *,
+    nodeid: str,
+    results: Sequence[Result],
+    trial: object,
+    seq: int,
+    run_nonce: str,
+    worker: str,
+    attempt: int = 1,
+    schema: str = SCHEMA_VERSION,
+    max_bytes: int = DEFAULT_SIZE_LIMIT_BYTES,
+) -> tuple[str, str]:
+    """``encode_record`` plus how it went: ``"ok"``, ``"truncated"`` or ``"error"``."""
+    try:
+        if schema != SCHEMA_VERSION:
+            raise WorkerOutputError(f"cannot write record schema {schema!r}")
+        fields: dict[str, Any] = {
+            "nodeid": str(nodeid),
+            "results": list(results),
+            "trial": trial,
+            "seq": int(seq),
+            "run_nonce": str(run_nonce),
+            "worker": str(worker),
+            "attempt": int(attempt),
+        }
+        record = _build(fix=_same, **fields)
+        try:
+            data = _ENCODER.encode(record)
+        except UnicodeEncodeError:
+            # Rare: some text holds a lone surrogate. Rebuild with every string repaired.
+            record = _build(fix=fix_surrogates, **fields)
+            data = _ENCODER.encode(record)
+        outcome = "truncated" if record.truncated else "ok"
+        if len(data) > max_bytes:
+            data = budget.fit(record, data, max_bytes)
+            outcome = "truncated"
+        return data.decode(), outcome
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        try:
+            text = _error_record(
+                nodeid=str(nodeid),
+                seq=int(seq),
+                run_nonce=str(run_nonce),
+                worker=str(worker),
+                attempt=int(attempt),
+                error=message,
+            )
+        except Exception:
+            text = _error_record(
+                nodeid="?", seq=0, run_nonce="?", worker="?", attempt=1, error="encode failed"
+            )
+        return text, "error"
+
+
+def encode_record(
+    *,
+    nodeid: str,
+    results: Sequence[Result],
+    trial: object,
+    seq: int,
+    run_nonce: str,
+    worker: str,
+    attempt: int = 1,
+    schema: str = SCHEMA_VERSION,
+    max_bytes: int = DEFAULT_SIZE_LIMIT_BYTES,
+) -> str:
+    """Encode one test's results as a record that fits ``max_bytes`` (R-XD-5).
+
+    Returns valid UTF-8 JSON text. It never raises: anything that cannot be encoded becomes a
+    record that carries ``encode_error`` and no results.
+    """
+    return encode_record_info(
+        nodeid=nodeid,
+        results=results,
+        trial=trial,
+        seq=seq,
+        run_nonce=run_nonce,
+        worker=worker,
+        attempt=attempt,
+        schema=schema,
+        max_bytes=max_bytes,
+    )[0]
+
+
+def encode_nego_fail(*, worker: str, supported: Iterable[str], offered: Iterable[str]) -> str:
+    """The stub a worker sends on every teardown report when negotiation failed (R-XD-2)."""
+    stub = NegoFail(
+        worker=fix_surrogates(worker)[:MAX_LONG_IDENTIFIER_CHARS],
+        package_version=package_version(),
+        supported=tuple(fix_surrogates(str(s))[:MAX_IDENTIFIER_CHARS] for s in supported)[:64],
+        offered=tuple(fix_surrogates(str(s))[:MAX_IDENTIFIER_CHARS] for s in offered)[:64],
+    )
+    return _ENCODER.encode(stub).decode()
+
+
+# --- decoding --------------------------------------------------------------------------------
+
+
+def _utf8_size(data: str | bytes) -> int:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return len(data)
+    length = len(data)
+    if data.isascii():
+        return length
+    try:
+        return len(data.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise WorkerOutputError("record is not valid UTF-8 text") from exc
+
+
+def _too_deep(value: object) -> bool:
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[object] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_METADATA_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _check_opaque(text: str, path: str) -> None:
+    if text == "{}":
+        return
+    try:
+        value = _OPAQUE_DECODER.decode(text)
+    except (msgspec.DecodeError, UnicodeEncodeError) as exc:
+        raise WorkerOutputError(f"{path}: not a JSON object: {exc}") from None
+    # Brackets inside strings only over-count, so a low count proves the depth bound cheaply.
+    if text.count("{") + text.count("[") > MAX_METADATA_DEPTH and _too_deep(value):
+        raise WorkerOutputError(f"{path}: nested deeper than {MAX_METADATA_DEPTH}")
+
+
+def _validate(record: RecordV1) -> None:
+    if record.encode_error is not None and record.results:
+        raise WorkerOutputError("an encode_error record carries no results")
+    for position, result in enumerate(record.results):
+        path = f"results[{position}]"
+        if result.index != position:
+            raise WorkerOutputError(f"{path}: index {result.index} out of order")
+        _check_opaque(result.metadata, f"{path}.metadata")
+        for n, turn in enumerate(result.turns):
+            tpath = f"{path}.turns[{n}]"
+            _check_opaque(turn.response_metadata, f"{tpath}.response_metadata")
+            for a, attachment in enumerate(turn.attachments):
+                _check_opaque(attachment.metadata, f"{tpath}.attachments[{a}].metadata")
+            for t, call in enumerate(turn.tool_calls):
+                _check_opaque(call.arguments, f"{tpath}.tool_calls[{t}].arguments")
+            for s, effect in enumerate(turn.side_effects):
+                _check_opaque(effect.details, f"{tpath}.side_effects[{s}].details")
+
+
+def _schema_error(data: str | bytes, accept: Sequence[str], exc: Exception) -> WorkerOutputError:
+    try:
+        tag = _PROBE_DECODER.decode(data).schema
+    except (msgspec.DecodeError, UnicodeEncodeError):
+        return WorkerOutputError(f"malformed record: {exc}")
+    if tag is None:
+        return SchemaVersionError("record has no schema tag")
+    if not isinstance(tag, str) or (tag not in accept and tag != NEGO_FAIL_TAG):
+        shown = tag[:100] if isinstance(tag, str) else type(tag).__name__
+        return SchemaVersionError(f"unknown record schema {shown!r}; accepted: {', '.join(accept)}")
+    return WorkerOutputError(f"invalid record: {exc}")
+
+
+def decode_record(
+    *,
+    data: str | bytes,
+    accept: Sequence[str] = ACCEPTED_SCHEMAS,
+    max_bytes: int = DEFAULT_SIZE_LIMIT_BYTES,
+) -> RecordV1 | NegoFail:
+    """Strictly decode one record (R-XD-6).
+
+    Raises ``SizeLimitError`` for a record over ``max_bytes`` (UTF-8 bytes),
+    ``SchemaVersionError`` for a missing or unaccepted tag and ``WorkerOutputError`` for any
+    other defect; nothing else escapes.
+    """
+    if not isinstance(data, str | bytes):
+        raise WorkerOutputError(f"record must be JSON text, got {type(data).__name__}")
+    if len(data) > max_bytes or (len(data) * 4 > max_bytes and _utf8_size(data) > max_bytes):
+        raise SizeLimitError(f"record of {_utf8_size(data)} bytes is over the {max_bytes} cap")
+    try:
+        record: RecordV1 | NegoFail = _DECODER.decode(data)
+    except msgspec.ValidationError as exc:
+        raise _schema_error(data, accept, exc) from None
+    except (msgspec.DecodeError, UnicodeEncodeError) as exc:
+        raise WorkerOutputError(f"malformed record: {exc}") from None
+    except RecursionError:
+        raise WorkerOutputError("malformed record: nested too deeply") from None
+    if isinstance(record, NegoFail):
+        return record
+    if SCHEMA_VERSION not in accept:
+        raise SchemaVersionError(
+            f"record schema {SCHEMA_VERSION!r} is not accepted: {', '.join(accept)}"
+        )
+    _validate(record)
+    return record
+
+
+# --- rebuilding ------------------------------------------------------------------------------
+
+
+def _load(text: str) -> dict[str, Any]:
+    if text == "{}":
+        return {}
+    value: dict[str, Any] = _OPAQUE_DECODER.decode(text)
+    return value
+
+
+def _payload(attachment: AttachmentV1) -> Payload:
+    metadata = _load(attachment.metadata)
+    metadata["_rampart_worker_format"] = attachment.format
+    metadata["_rampart_worker_artifact_path"] = attachment.artifact
+    return Payload(
+        content=attachment.content,
+        id=attachment.id,
+        format=PayloadFormat.TEXT,
+        artifact=None,
+        metadata=metadata,
+    )
+
+
+def _turn(turn: TurnV1) -> Turn:
+    attachments = [_payload(a) for a in turn.attachments]
+    prompt = turn.prompt
+    if prompt is None and not attachments:
+        prompt = ""
+    verdict = turn.eval
+    return Turn(
+        request=Request(prompt=prompt, attachments=attachments),
+        response=Response(
+            text=turn.response_text,
+            tool_calls=[
+                ToolCall(
+                    name=c.name,
+                    arguments=_load(c.arguments),
+                    result=c.result,
+                    timestamp=c.timestamp,
+                )
+                for c in turn.tool_calls
+            ],
+            side_effects=[
+                SideEffect(kind=e.kind, details=_load(e.details)) for e in turn.side_effects
+            ],
+            metadata=_load(turn.response_metadata),
+        ),
+        eval_result=None
+        if verdict is None
+        else EvalResult(
+            outcome=_OUTCOME[verdict.outcome],
+            confidence=verdict.confidence,
+            evidence=list(verdict.evidence),
+            rationale=verdict.rationale,
+        ),
+        turn_number=turn.turn_number,
+        timestamp=turn.timestamp,
+        driver_reasoning=turn.driver_reasoning,
+    )
+
+
+def results_from_wire(
+    results: Iterable[ResultV1], *, extra: Callable[[ResultV1], Mapping[str, Any]] | None = None
+) -> list[Result]:
+    """Rebuild results from their wire form; ``extra`` adds per-result metadata."""
+    rebuilt: list[Result] = []
+    for item in results:
+        metadata = _load(item.metadata)
+        if extra is not None:
+            metadata.update(extra(item))
+        category = item.harm_category
+        rebuilt.append(
+            Result(
+                status=_STATUS[item.status],
+                summary=item.summary,
+                turns=[_turn(t) for t in item.turns],
+                duration_seconds=item.duration_seconds,
+                harm_category=None if category is None else _HARM.get(category, category),
+                strategy=item.strategy,
+                observability_level=_OBSERVABILITY[item.observability_level],
+                injections=[
+                    InjectionRecord(payload_id=r.payload_id, surface_name=r.surface_name)
+                    for r in item.injections
+                ],
+                metadata=metadata,
+            )
+        )
+    return rebuilt
+
+
+def record_to_results(*, record: RecordV1) -> list[Result]:
+    """Rebuild a record's results on the controller, tagged from the transport (R-XD-7)."""
+    nodeid = strip_group_suffix(record.nodeid)
+    test_name = nodeid.rpartition("::")[2]
+    trial = record.trial
+    common: dict[str, Any] = {
+        "_pytest_test_name": test_name,
+        "_pytest_nodeid": nodeid,
+        "_rampart_source_worker": record.worker,
+    }
+    if trial is not None:
+        common["_rampart_trial"] = {
+            "base_nodeid": strip_group_suffix(trial.base_nodeid),
+            "index": trial.index,
+            "n": trial.n,
+            "threshold": trial.threshold,
+        }
+    per_result: dict[int, list[dict[str, Any]]] = {}
+    everywhere: list[dict[str, Any]] = []
+    for cut in record.truncated:
+        entry = {"path": cut.path, "original_len": cut.original_len}
+        match = _RESULT_PATH.match(cut.path)
+        if match is None:
+            everywhere.append(entry)
+        else:
+            per_result.setdefault(int(match.group(1)), []).append(entry)
+
+    def extra(item: ResultV1) -> dict[str, Any]:
+        tags = dict(common)
+        tags["_rampart_result_index"] = item.index
+        cuts = everywhere + per_result.get(item.index, [])
+        if cuts:
+            tags["_rampart_truncated"] = cuts
+        return tags
+
+    return results_from_wire(record.results, extra=extra)
