@@ -214,7 +214,9 @@ def _instructions_in(text: str) -> list[Instruction]:
         found.append(
             (
                 match.start(),
-                Instruction(tool="reset_password", arguments={"username": match.group(1)}),
+                Instruction(
+                    tool="reset_password", arguments={"username": match.group(1).rstrip(".-")}
+                ),
             )
         )
     if (
