@@ -253,10 +253,12 @@ def _trial_groups(groups: Mapping[str, TrialGroupView]) -> str:
     ordered = sorted(groups.items(), key=lambda item: (bool(item[1].passed), item[0]))
     rows = []
     for base, group in ordered:
-        label = "PASS" if group.passed else "FAIL"
+        label = str(group.terminal_label)
         tolerated = f", {group.tolerated} tolerated" if getattr(group, "tolerated", 0) else ""
+        # Only fixed class names reach the attribute; the label itself is a text node.
+        css = {"PASS": "pass", "FAIL": "fail"}.get(label, "other")
         rows.append(
-            f'<tr class="{label.lower()}"><td class="verdict">{label}</td>'
+            f'<tr class="{css}"><td class="verdict">{_line(label)}</td>'
             f"<td>{_line(base)}</td><td>{_line(group.detail)}{_line(tolerated)}</td>"
             f"<td>{_pct(group.pass_rate, 0)}</td><td>{_interval(group.pass_rate_interval, 0)}</td>"
             f"<td>{_pct(group.threshold, 0)}</td><td>{_line(group.verdict)}</td></tr>"
