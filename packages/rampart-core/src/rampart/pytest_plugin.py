@@ -10,6 +10,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from rampart.collection import ResultCollectionHandler, ResultCollector, record_result
+    from rampart_pytest import RampartSession
 
 __all__ = ["RampartSession", "ResultCollectionHandler", "ResultCollector", "record_result"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rampart.attacks._xpia import XPIAExecution, coerce_handles
@@ -37,7 +38,7 @@ class Attacks:
     @staticmethod
     def xpia(
         *,
-        inject: InjectionHandle | list[InjectionHandle] | None = None,
+        inject: InjectionHandle | Sequence[InjectionHandle] | None = None,
         trigger: str | Request | list[str] | list[Request] | PromptDriver,
         evaluator: Evaluator,
         max_turns: int = 5,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
@@ -33,14 +34,16 @@ def coerce_handles(inject: object) -> list[InjectionHandle]:
     """A single handle, a list of handles or ``None``, as a list (R-XPIA-1)."""
     if inject is None:
         return []
-    items = inject if isinstance(inject, list) else [inject]
+    items = list(inject) if isinstance(inject, list | tuple) else [inject]
+    handles: list[InjectionHandle] = []
     for item in items:
         if not isinstance(item, InjectionHandle):
             raise TypeError(
                 "inject must be an InjectionHandle, a list of InjectionHandle, or None; "
                 f"got an item of type {type(item).__name__}"
             )
-    return list(items)
+        handles.append(item)
+    return handles
 
 
 async def _wait_all_ready(handles: list[InjectionHandle]) -> None:
@@ -56,7 +59,7 @@ async def _wait_all_ready(handles: list[InjectionHandle]) -> None:
     try:
         pending: set[asyncio.Future[None]] = set(tasks)
         while pending:
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             # Among failures seen together, the earliest handle in the caller's order wins.
             for task, handle in zip(tasks, handles, strict=True):
                 if task not in done:
@@ -108,7 +111,7 @@ class XPIAExecution(BaseExecution):
     def __init__(
         self,
         *,
-        handles: list[InjectionHandle] | None = None,
+        handles: Sequence[InjectionHandle] | None = None,
         driver: PromptDriver,
         evaluator: Evaluator,
         max_turns: int = 25,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rampart.core.prompt_driver import PromptDecision
@@ -16,8 +17,8 @@ __all__ = ["StaticDriver"]
 class StaticDriver:
     """Sends the given prompts in order, one per turn, then stops."""
 
-    def __init__(self, *, prompts: list[str] | list[Request] | list[str | Request]) -> None:
-        if not isinstance(prompts, list):
+    def __init__(self, *, prompts: Sequence[str | Request]) -> None:
+        if not isinstance(prompts, list | tuple):
             raise TypeError(
                 f"prompts must be a list of str or Request, got {type(prompts).__name__}"
             )
