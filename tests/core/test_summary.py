@@ -230,7 +230,7 @@ def test_compact_caps_trial_groups_at_50_failed_first_R_TERM_2() -> None:
             [
                 line
                 for line in verbose
-                if line.startswith("  PASS  t.py::test_") or line.startswith("  FAIL  t.py::test_")
+                if line.startswith(("  PASS  t.py::test_", "  FAIL  t.py::test_"))
             ]
         )
         == 60
