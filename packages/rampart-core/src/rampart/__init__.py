@@ -47,6 +47,8 @@ if TYPE_CHECKING:
         ToolCall,
         Turn,
     )
+    from rampart.drivers import LLMDriver
+    from rampart.evaluators import LLMJudge, TranscriptScope
     from rampart.probes import Probes
 
 __all__ = [

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from rampart.drivers._static import StaticDriver
+
+if TYPE_CHECKING:
+    from rampart.drivers._llm_driver import LLMDriver
 
 __all__ = ["LLMDriver", "StaticDriver"]
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from rampart.evaluators._response_contains import ResponseContains
 from rampart.evaluators._side_effect import SideEffectOccurred
 from rampart.evaluators._tool_called import ToolCalled
+
+if TYPE_CHECKING:
+    from rampart.evaluators._llm_judge import NEUTRAL_EVALUATOR, LLMJudge, TranscriptScope
 
 __all__ = [
     "NEUTRAL_EVALUATOR",
