@@ -112,6 +112,12 @@ class RampartRuntime:
 
         register_default_handler_factory(factory)
         set_dropped_result_callback(self._on_dropped_result)
+        # A session started inside another test (pytester's in-process runs) must not record
+        # onto that outer test: a closed collector in the context counts as none (R-COLL-1).
+        shield = ResultCollector()
+        shield.close()
+        self._shield = activate_collector(shield)
+        set_fallback_collector(None)
 
     def stop(self) -> None:
         """Undo ``start`` (R-EXEC-1)."""
@@ -120,6 +126,10 @@ class RampartRuntime:
         clear_default_handler_factory()
         set_dropped_result_callback(None)
         set_fallback_collector(None)
+        try:
+            deactivate_collector(self._shield)
+        except ValueError:  # pragma: no cover - unconfigured from another context
+            pass
 
     def _on_dropped_result(self, result: Result) -> None:
         if not self._warned_dropped:
@@ -175,6 +185,26 @@ class RampartRuntime:
         finally:
             deactivate_collector(token)
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
+        outcome = yield
+        collector = item.stash.get(COLLECTOR_KEY, None)
+        # Warned here rather than at report time, so that ``filterwarnings = error`` turns it
+        # into a teardown error of the test instead of an internal error (R-TAG-3).
+        if (
+            collector is not None
+            and item.stash.get(_CALL_RAN_KEY, False)
+            and item.get_closest_marker("harm") is not None
+            and not collector.results
+        ):
+            item.warn(
+                RampartWarning(
+                    f"Test {item.nodeid} is marked @harm but recorded no results "
+                    "\u2014 did you forget record_result() or assert result?"
+                )
+            )
+        return outcome
+
     def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
         return run_unclaimed_coroutine(pyfuncitem)
 
@@ -228,17 +258,6 @@ class RampartRuntime:
         if spec is not None and bucket_of(results) in BUDGET_BUCKETS:
             self._budget_used[spec.base_nodeid] = self._budget_used.get(spec.base_nodeid, 0) + 1
         self._add_user_properties(item, results, spec)
-        if (
-            not results
-            and item.stash.get(_CALL_RAN_KEY, False)
-            and item.get_closest_marker("harm") is not None
-        ):
-            item.warn(
-                RampartWarning(
-                    f"Test {item.nodeid} is marked @harm but recorded no results "
-                    "\u2014 did you forget record_result() or assert result?"
-                )
-            )
 
     def _add_user_properties(
         self, item: pytest.Item, results: list[Result], spec: TrialSpec | None
@@ -318,6 +337,9 @@ class RampartRuntime:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.is_worker:
             return
+        if not self._ran_tests:
+            # Nothing ran (--collect-only, everything deselected): no gate, no report (R-JSON-8).
+            return
         self.session.set_duration(duration_seconds=time.perf_counter() - self._started)
         self._failed_gates = self.settle_gates()
         incomplete_fails = self.session.is_incomplete and not self.options.allow_incomplete
@@ -325,7 +347,7 @@ class RampartRuntime:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if self._failed_gates:
             self._count_failed_gates()
-        if not self._ran_tests or self.session.is_emitted:
+        if self.session.is_emitted:
             return
         self.session.mark_emitted()
         self._gather_sinks()
