@@ -252,3 +252,8 @@ def test_manifest_str_skips_empty_blocks_R_TYPE_3() -> None:
     assert str(AppManifest(name="Bare")) == "TARGET AGENT: Bare"
     manifest = AppManifest(name="B", data_sources=[DataSource(name="wiki")])
     assert str(manifest) == "TARGET AGENT: B\n\nAccessible data sources:\n  - wiki"
+
+
+def test_manifest_tool_without_description_has_no_dash_R_TYPE_3() -> None:
+    manifest = AppManifest(name="B", tools=[ToolDeclaration(name="ping")])
+    assert str(manifest) == "TARGET AGENT: B\n\nAvailable tools:\n  - ping()"
