@@ -117,3 +117,13 @@ def test_resolve_as_probe_R_RES_2(
     outcomes: tuple[EvalOutcome, ...], expected: SafetyStatus
 ) -> None:
     assert resolve_as_probe(eval_results=_results(*outcomes)) is expected
+
+
+def test_plain_string_statuses_become_members() -> None:
+    result = Result(status="safe", summary="", observability_level="tool_only")  # type: ignore[arg-type]
+    assert result.status is SafetyStatus.SAFE
+    assert result.safe
+    assert result.observability_level is ObservabilityLevel.TOOL_ONLY
+    assert EvalResult(outcome="detected").detected  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Result(status="fine", summary="")  # type: ignore[arg-type]

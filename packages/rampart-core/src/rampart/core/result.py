@@ -64,6 +64,12 @@ class Result:
     injections: list[InjectionRecord] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Results rebuilt from JSON or the wire may carry plain strings; the enum identity
+        # checks below (and in every consumer) need the members themselves.
+        self.status = SafetyStatus(self.status)
+        self.observability_level = ObservabilityLevel(self.observability_level)
+
     @property
     def safe(self) -> bool:
         """Whether the verdict is SAFE."""

@@ -174,6 +174,9 @@ class EvalResult:
     evidence: list[str] = field(default_factory=list)
     rationale: str = ""
 
+    def __post_init__(self) -> None:
+        self.outcome = EvalOutcome(self.outcome)
+
     @property
     def detected(self) -> bool:
         """Whether the evaluated condition was detected."""
