@@ -32,6 +32,7 @@ class Status:
     code: int
     message: str = "scripted failure"
     error_code: str | None = None
+    location: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,7 +168,8 @@ class LLMServer:
                         json.dumps({"error": error}).encode(),
                         "application/json",
                         # Keeps the SDK's backoff short so retry tests stay fast.
-                        {"retry-after-ms": "5"},
+                        {"retry-after-ms": "5"}
+                        | ({"Location": action.location} if action.location else {}),
                     )
                 else:
                     self._send(200, action.body, action.content_type)

@@ -81,6 +81,15 @@ def test_explicit_key_is_sent_as_bearer_R_LLM_1(server: LLMServer) -> None:
     assert server.received[0].headers["authorization"] == f"Bearer {SECRET}"
 
 
+def test_redirects_are_not_followed_with_the_key_R_LLM_1(server: LLMServer) -> None:
+    with running_server() as elsewhere:
+        server.default = Status(code=307, location=f"{elsewhere.url}/chat/completions")
+        with pytest.raises(InfrastructureError, match="307"):
+            complete(config(server, api_key=SECRET))
+        assert elsewhere.received == []
+    assert len(server.received) == 1
+
+
 def test_openai_host_uses_env_key_only_there_R_LLM_1(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     target = OpenAIChatTarget(LLMConfig(model="m", endpoint="https://api.openai.com/v1"))

@@ -120,7 +120,11 @@ class OpenAIChatTarget:
                 api_key=key or _UNUSED_KEY,
                 timeout=self._config.timeout_seconds,
                 max_retries=self._config.max_retries,
-                http_client=_http_client(self._openai, self._config.max_concurrency),
+                http_client=_http_client(
+                    self._openai,
+                    self._config.max_concurrency,
+                    plain_http=urlsplit(self._config.endpoint).scheme == "http",
+                ),
             )
             self._clients[loop] = client
         return client, headers
@@ -192,14 +196,23 @@ class OpenAIChatTarget:
         )
 
 
-def _http_client(openai: ModuleType, max_concurrency: int) -> Any:
+def _http_client(openai: ModuleType, max_concurrency: int, *, plain_http: bool) -> Any:
     limits = type(openai.DEFAULT_CONNECTION_LIMITS)(
         max_connections=max(max_concurrency, 1) * 2,
         # Idle pooled sockets would outlive the event loop that opened them
         # (pytest-asyncio closes a loop per test) and be reported as leaked.
         max_keepalive_connections=0,
     )
-    return openai.DefaultAsyncHttpxClient(limits=limits)
+    options: dict[str, Any] = {
+        "limits": limits,
+        # A redirect must never carry the request (and its key) to another host.
+        "follow_redirects": False,
+    }
+    if plain_http:
+        # No TLS is ever negotiated for an http:// endpoint (redirects are off), so skip
+        # building a certificate store, which costs up to a second per event loop.
+        options["verify"] = False
+    return openai.DefaultAsyncHttpxClient(**options)
 
 
 def _error_code(exc: Any) -> str:
