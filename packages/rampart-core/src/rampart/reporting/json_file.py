@@ -64,16 +64,33 @@ def _safe(value: object, depth: int, max_depth: int) -> object:
         return value
     if kind is float:
         return value if isfinite(value) else None  # type: ignore[arg-type]
-    if kind is dict or kind is list:
+    if kind is dict:
         if depth > max_depth:
             return _text(str(value))
-        if kind is list:
-            return [_safe(item, depth + 1, max_depth) for item in value]  # type: ignore[attr-defined]
-        return {
-            _key(k): _safe(v, depth + 1, max_depth)
-            for k, v in value.items()  # type: ignore[attr-defined]
-        }
+        return _safe_dict(value, depth, max_depth)  # type: ignore[arg-type]
+    if kind is list:
+        if depth > max_depth:
+            return _text(str(value))
+        return [_safe(item, depth + 1, max_depth) for item in value]  # type: ignore[attr-defined]
     return _safe_other(value, depth, max_depth)
+
+
+def _safe_dict(value: dict[Any, Any], depth: int, max_depth: int) -> dict[str, Any]:
+    # The hot path of every report: small metadata dicts of plain keys and scalars.
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if type(key) is not str or not key.isascii():
+            key = _key(key)
+        kind = type(item)
+        if kind is str:
+            out[key] = item if item.isascii() else _text(item)
+        elif item is None or kind is int or kind is bool:
+            out[key] = item
+        elif kind is float:
+            out[key] = item if isfinite(item) else None
+        else:
+            out[key] = _safe(item, depth + 1, max_depth)
+    return out
 
 
 def _safe_other(value: object, depth: int, max_depth: int) -> object:
@@ -96,7 +113,7 @@ def _safe_other(value: object, depth: int, max_depth: int) -> object:
     if is_container and depth > max_depth:
         return _text(str(value))
     if isinstance(value, Mapping):
-        return {_key(k): _safe(v, depth + 1, max_depth) for k, v in value.items()}
+        return _safe_dict(dict(value.items()), depth, max_depth)
     if isinstance(value, list | tuple):
         return [_safe(item, depth + 1, max_depth) for item in value]
     if isinstance(value, set | frozenset):
