@@ -530,3 +530,17 @@ def test_tool_calls_in_response_are_kept() -> None:
         Attacks.xpia(trigger="go", evaluator=ScriptedEvaluator(verdict(NOT_DETECTED))), adapter
     )
     assert result.turns[0].response.tool_calls[0].name == "send"
+
+
+def test_non_awaitable_readiness_is_an_error_and_cancels_started_waits() -> None:
+    class SyncReady(RecordingHandle):
+        def wait_until_ready(self) -> None:  # type: ignore[override]
+            return None
+
+    adapter = FakeAdapter()
+    slow = RecordingHandle("slow", log=adapter.log, ready_delay=5)
+    handles = [slow, SyncReady("sync", log=adapter.log)]
+    result = run(Attacks.xpia(inject=handles, trigger="go", evaluator=ScriptedEvaluator()), adapter)
+    assert result.status is SafetyStatus.ERROR
+    assert result.metadata["error_type"] == "TypeError"
+    assert adapter.log[-2:] == ["exit sync", "exit slow"]

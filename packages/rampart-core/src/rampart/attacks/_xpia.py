@@ -55,8 +55,10 @@ async def _wait_all_ready(handles: list[InjectionHandle]) -> None:
         return
     import asyncio
 
-    tasks = [asyncio.ensure_future(handle.wait_until_ready()) for handle in handles]
+    tasks: list[asyncio.Future[None]] = []
     try:
+        for handle in handles:
+            tasks.append(asyncio.ensure_future(handle.wait_until_ready()))
         pending: set[asyncio.Future[None]] = set(tasks)
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
