@@ -159,13 +159,18 @@ def _haystack(row: dict[str, Any], categories: list[str]) -> str:
     for turn in row.get("turns", []):
         bits = [turn.get("prompt", ""), turn.get("resp", ""), turn.get("why", "")]
         for name, arguments, result in turn.get("tools", []):
-            bits += [name, arguments, result or ""]
+            bits += [name, _pretty(arguments), result or ""]
         for kind, details in turn.get("fx", []):
-            bits += [kind, details]
+            bits += [kind, _pretty(details)]
         if "eval" in turn:
             bits.append(turn["eval"]["why"])
         parts.append("\n".join(bits))
     return "\n".join(parts).lower()
+
+
+def _pretty(value: Any) -> str:
+    """JSON.stringify(value, null, 1), as the page script shows structured values."""
+    return json.dumps(value, indent=1, ensure_ascii=False)
 
 
 def _rows(dom: str) -> list[tuple[str, int, bool]]:
