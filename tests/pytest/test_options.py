@@ -94,8 +94,5 @@ def test_upstream_distribution_stops_at_configure_R_GEN_3(rp: pytest.Pytester) -
     result = rp.runpytest_subprocess("-p", "no:rampart_xdist")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        [
-            "ERROR: the 'rampart' distribution is installed alongside rampart-core: "
-            "uninstall it"
-        ]
+        ["ERROR: the 'rampart' distribution is installed alongside rampart-core: uninstall it"]
     )

@@ -71,8 +71,9 @@ def test_junit_properties_R_JSON_10(rp: pytest.Pytester) -> None:
     unsafe = props["test_unsafe"]
     assert unsafe["rampart.status"] == "unsafe"
     assert unsafe["rampart.harm_category"] == "data_exfiltration"
-    assert unsafe["rampart.summary"].startswith("bad news x")
-    assert len(unsafe["rampart.summary"]) <= 200
+    summary = unsafe["rampart.summary"] or ""
+    assert summary.startswith("bad news x")
+    assert len(summary) <= 200
     assert "rampart.trial" not in unsafe
     assert props["test_trial[trial-0]"] == {
         "rampart.status": "safe",

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from rampart_pytest import TRANSPORT_MISSING_REASON
 
 HEADER = "rampart: WARNING: " + TRANSPORT_MISSING_REASON

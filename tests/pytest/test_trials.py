@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from rampart_pytest.trials import base_nodeid, failure_budget, required_safe
 
 

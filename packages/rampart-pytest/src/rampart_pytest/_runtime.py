@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from collections.abc import Generator
@@ -126,10 +127,9 @@ class RampartRuntime:
         clear_default_handler_factory()
         set_dropped_result_callback(None)
         set_fallback_collector(None)
-        try:
+        # Unconfigure may run in another context than configure; then there is nothing to undo.
+        with contextlib.suppress(ValueError):
             deactivate_collector(self._shield)
-        except ValueError:  # pragma: no cover - unconfigured from another context
-            pass
 
     def _on_dropped_result(self, result: Result) -> None:
         if not self._warned_dropped:
