@@ -58,14 +58,14 @@ hostile_text = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(hostile_text, st.booleans())
 def test_sanitize_is_idempotent_R_SAN_1(text: str, single_line: bool) -> None:
     once = sanitize_text(text, single_line=single_line)
     assert sanitize_text(once, single_line=single_line) == once
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(hostile_text)
 def test_output_contains_no_controls_bidi_or_surrogates_R_SAN_1(text: str) -> None:
     out = sanitize_text(text)
@@ -74,7 +74,7 @@ def test_output_contains_no_controls_bidi_or_surrogates_R_SAN_1(text: str) -> No
     out.encode("utf-8")  # a lone surrogate would make this raise
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(hostile_text)
 def test_single_line_has_no_newlines_or_tabs_R_SAN_1(text: str) -> None:
     out = sanitize_text(text, single_line=True)
@@ -83,7 +83,7 @@ def test_single_line_has_no_newlines_or_tabs_R_SAN_1(text: str) -> None:
     assert not set(out) & _FORBIDDEN
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E)))
 def test_printable_ascii_is_kept_unchanged_R_SAN_1(text: str) -> None:
     assert sanitize_text(text) == text
