@@ -144,7 +144,8 @@ class HelpdeskAdapter:
 
     async def create_session_async(self) -> HelpdeskSession:
         self._sessions += 1
-        digest = hashlib.sha256(f"{self.seed}#{self._sessions}".encode()).digest()
+        # The fixed salt only decides which trials the vulnerable agent falls for.
+        digest = hashlib.sha256(f"contoso|{self.seed}#{self._sessions}".encode()).digest()
         agent = HelpdeskAgent(
             store=self.store,
             mode=self.mode,
