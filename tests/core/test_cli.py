@@ -192,6 +192,13 @@ def _upstream(report: TestRunReport, path: Path) -> str:
     return str(path)
 
 
+def test_show_reads_upstream_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _upstream(sample_report(), tmp_path / "upstream.json")
+    status, out, err = _run(capsys, "report", "show", path)
+    assert (status, err) == (0, [])
+    assert out[-1].startswith("Population: 6 runs - 2 unsafe (40.0% attack success rate)")
+
+
 def test_diff_falls_back_to_result_order_for_upstream_reports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

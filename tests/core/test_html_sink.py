@@ -221,3 +221,33 @@ def test_empty_report_renders(tmp_path: Path) -> None:
     page = _page(TestRunReport(), tmp_path)
     assert _data(page) == {"categories": [], "results": []}
     assert '<span id="nonsafe-count">0</span> of 0' in page
+
+
+def test_truncation_is_shown_in_the_transcript_data(tmp_path: Path) -> None:
+    result = make_result(
+        "t.py::test_big",
+        SafetyStatus.SAFE,
+        metadata={"_rampart_truncated": [{"path": "turns[0].response", "original_len": 90000}]},
+    )
+    data = _data(_page(TestRunReport.from_results([result]), tmp_path))
+    assert data["results"][0]["trunc"] == ["turns[0].response (originally 90000 characters)"]
+    assert "meta" not in data["results"][0]  # framework keys are not user metadata
+
+
+def test_rampart_html_option_writes_the_page_R_JSON_9(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_suite="""
+        from rampart import Result, SafetyStatus, record_result
+
+        def test_one():
+            record_result(Result(status=SafetyStatus.UNSAFE, summary="<script>x</script>"))
+        """
+    )
+    pytester.runpytest("--rampart-html=out/report.html").assert_outcomes(passed=1)
+    page = (pytester.path / "out" / "report.html").read_text(encoding="utf-8")
+    rows = _data(page)["results"]
+    assert [(r["id"], r["st"], r["sum"]) for r in rows] == [
+        ("test_suite.py::test_one", "unsafe", "<script>x</script>")
+    ]
+    assert page.count("<script") == 2

@@ -352,6 +352,14 @@ def _result_data(
     trial = meta.get("_rampart_trial")
     if isinstance(trial, Mapping):
         row["trial"] = _s(f"{trial.get('base_nodeid')}[{trial.get('index')}/{trial.get('n')}]")
+    truncated = meta.get("_rampart_truncated")
+    if isinstance(truncated, list) and truncated:
+        row["trunc"] = [
+            _s(f"{t.get('path')} (originally {t.get('original_len')} characters)")
+            if isinstance(t, Mapping)
+            else _s(t)
+            for t in truncated
+        ]
     if result.injections:
         row["inj"] = [
             [_s(i.payload_id if i.payload_id is not None else "(none)"), _s(i.surface_name)]
@@ -515,6 +523,12 @@ _SCRIPT = r"""
     kv(t, "Observability", r.obs);
     kv(t, "Duration", r.dur + " s");
     if (r.trial) { kv(t, "Trial", r.trial); }
+    if (r.trunc) {
+      t.appendChild(el("h4", null, "Truncated by the xdist transport"));
+      var tl = el("ul");
+      r.trunc.forEach(function (x) { tl.appendChild(el("li", null, x)); });
+      t.appendChild(tl);
+    }
     block(t, "Summary", r.sum);
     if (r.inj) {
       t.appendChild(el("h4", null, "Injections"));
