@@ -49,6 +49,7 @@ from rampart_xdist.wire import (
 )
 
 __all__ = [
+    "decode_and_rebuild",
     "decode_record",
     "encode_nego_fail",
     "encode_record",
@@ -145,45 +146,67 @@ def _enum_value(value: object) -> str:
 
 
 def _turn_to_wire(turn: Turn, path: str, cuts: _Cuts, fix: Fix) -> TurnV1:
+    # The hot path of every record: no path strings are built unless something is cut.
     request = turn.request
     response = turn.response
-    attachments = tuple(
-        AttachmentV1(
-            id=cuts.ident(fix(p.id), f"{path}.attachments[{a}].id"),
-            content=fix(p.content),
-            format=_enum_value(p.format),  # type: ignore[arg-type]
-            artifact=None
-            if p.artifact is None
-            else cuts.ident(fix(str(p.artifact)), f"{path}.attachments[{a}].artifact"),
-            metadata=_opaque(p.metadata, fix),
+    attachments: tuple[AttachmentV1, ...] = ()
+    if request.attachments:
+        attachments = tuple(
+            AttachmentV1(
+                id=cuts.ident(fix(p.id), f"{path}.attachments[{a}].id"),
+                content=fix(p.content),
+                format=_enum_value(p.format),  # type: ignore[arg-type]
+                artifact=None
+                if p.artifact is None
+                else cuts.ident(fix(str(p.artifact)), f"{path}.attachments[{a}].artifact"),
+                metadata=_opaque(p.metadata, fix),
+            )
+            for a, p in enumerate(cuts.items_of(request.attachments, f"{path}.attachments"))
         )
-        for a, p in enumerate(cuts.items_of(request.attachments, f"{path}.attachments"))
-    )
-    tool_calls = tuple(
-        ToolCallV1(
-            name=cuts.ident(fix(c.name), f"{path}.tool_calls[{t}].name"),
-            arguments=_opaque(c.arguments, fix),
-            result=None if c.result is None else fix(str(c.result)),
-            timestamp=c.timestamp,
-        )
-        for t, c in enumerate(cuts.items_of(response.tool_calls, f"{path}.tool_calls"))
-    )
-    side_effects = tuple(
-        SideEffectV1(
-            kind=cuts.ident(fix(e.kind), f"{path}.side_effects[{s}].kind"),
-            details=_opaque(e.details, fix),
-        )
-        for s, e in enumerate(cuts.items_of(response.side_effects, f"{path}.side_effects"))
-    )
+    tool_calls: tuple[ToolCallV1, ...] = ()
+    if response.tool_calls:
+        calls: Sequence[ToolCall] = response.tool_calls
+        if len(calls) > MAX_LIST_ITEMS:
+            calls = cuts.items_of(calls, f"{path}.tool_calls")
+        built: list[ToolCallV1] = []
+        for c in calls:
+            name = fix(c.name)
+            if len(name) > MAX_IDENTIFIER_CHARS:
+                name = cuts.ident(name, f"{path}.tool_calls[{len(built)}].name")
+            result = c.result
+            built.append(
+                ToolCallV1(
+                    name=name,
+                    arguments=_opaque(c.arguments, fix) if c.arguments else "{}",
+                    result=None if result is None else fix(str(result)),
+                    timestamp=c.timestamp,
+                )
+            )
+        tool_calls = tuple(built)
+    side_effects: tuple[SideEffectV1, ...] = ()
+    if response.side_effects:
+        effects: Sequence[SideEffect] = response.side_effects
+        if len(effects) > MAX_LIST_ITEMS:
+            effects = cuts.items_of(effects, f"{path}.side_effects")
+        built_effects: list[SideEffectV1] = []
+        for e in effects:
+            kind = fix(e.kind)
+            if len(kind) > MAX_IDENTIFIER_CHARS:
+                kind = cuts.ident(kind, f"{path}.side_effects[{len(built_effects)}].kind")
+            built_effects.append(
+                SideEffectV1(kind=kind, details=_opaque(e.details, fix) if e.details else "{}")
+            )
+        side_effects = tuple(built_effects)
     verdict = turn.eval_result
     eval_v1 = None
     if verdict is not None:
+        evidence: Sequence[str] = verdict.evidence
+        if len(evidence) > MAX_LIST_ITEMS:
+            evidence = cuts.items_of(evidence, f"{path}.eval.evidence")
         eval_v1 = EvalV1(
             outcome=_enum_value(verdict.outcome),  # type: ignore[arg-type]
             confidence=_unit(verdict.confidence),
-            evidence=tuple(
-                fix(str(e)) for e in cuts.items_of(verdict.evidence, f"{path}.eval.evidence")
-            ),
+            evidence=tuple([fix(str(e)) for e in evidence]),
             rationale=fix(verdict.rationale),
         )
     prompt = request.prompt
@@ -194,7 +217,7 @@ def _turn_to_wire(turn: Turn, path: str, cuts: _Cuts, fix: Fix) -> TurnV1:
         response_text=fix(response.text),
         tool_calls=tool_calls,
         side_effects=side_effects,
-        response_metadata=_opaque(response.metadata, fix),
+        response_metadata=_opaque(response.metadata, fix) if response.metadata else "{}",
         eval=eval_v1,
         timestamp=turn.timestamp,
         driver_reasoning=fix(turn.driver_reasoning),
@@ -208,19 +231,19 @@ def result_to_wire(
     cuts = cuts if cuts is not None else _Cuts()
     path = f"results[{index}]"
     category = result.harm_category
-    turns = cuts.items_of(result.turns, f"{path}.turns")
-    injections = cuts.items_of(result.injections, f"{path}.injections")
-    return ResultV1(
-        index=index,
-        status=_enum_value(result.status),  # type: ignore[arg-type]
-        summary=fix(result.summary),
-        harm_category=None
-        if category is None
-        else cuts.ident(fix(_enum_value(category)), f"{path}.harm_category"),
-        strategy=cuts.ident(fix(result.strategy), f"{path}.strategy"),
-        observability_level=_enum_value(result.observability_level),  # type: ignore[arg-type]
-        duration_seconds=_finite(result.duration_seconds),
-        injections=tuple(
+    if category is not None:
+        category = fix(_enum_value(category))
+        if len(category) > MAX_IDENTIFIER_CHARS:
+            category = cuts.ident(category, f"{path}.harm_category")
+    strategy = fix(result.strategy)
+    if len(strategy) > MAX_IDENTIFIER_CHARS:
+        strategy = cuts.ident(strategy, f"{path}.strategy")
+    turns: Sequence[Turn] = result.turns
+    if len(turns) > MAX_LIST_ITEMS:
+        turns = cuts.items_of(turns, f"{path}.turns")
+    injections: tuple[InjectionV1, ...] = ()
+    if result.injections:
+        injections = tuple(
             InjectionV1(
                 surface_name=cuts.ident(
                     fix(r.surface_name), f"{path}.injections[{i}].surface_name"
@@ -229,10 +252,21 @@ def result_to_wire(
                 if r.payload_id is None
                 else cuts.ident(fix(r.payload_id), f"{path}.injections[{i}].payload_id"),
             )
-            for i, r in enumerate(injections)
-        ),
+            for i, r in enumerate(cuts.items_of(result.injections, f"{path}.injections"))
+        )
+    return ResultV1(
+        index=index,
+        status=_enum_value(result.status),  # type: ignore[arg-type]
+        summary=fix(result.summary),
+        harm_category=category,
+        strategy=strategy,
+        observability_level=_enum_value(result.observability_level),  # type: ignore[arg-type]
+        duration_seconds=_finite(result.duration_seconds),
+        injections=injections,
         metadata=_opaque(result.metadata, fix),
-        turns=tuple(_turn_to_wire(t, f"{path}.turns[{n}]", cuts, fix) for n, t in enumerate(turns)),
+        turns=tuple(
+            [_turn_to_wire(t, f"{path}.turns[{n}]", cuts, fix) for n, t in enumerate(turns)]
+        ),
     )
 
 
@@ -433,25 +467,29 @@ def _too_deep(value: object) -> bool:
     return False
 
 
-def _check_opaque(text: str, path: str) -> None:
+def _parse_opaque(text: str, path: Callable[[], str]) -> dict[str, Any]:
+    """Parse one opaque JSON field, enforcing "an object, at most MAX_METADATA_DEPTH deep"."""
     if text == "{}":
-        return
+        return {}
     try:
-        value = _OPAQUE_DECODER.decode(text)
+        value: dict[str, Any] = _OPAQUE_DECODER.decode(text)
     except (msgspec.DecodeError, UnicodeEncodeError) as exc:
-        raise WorkerOutputError(f"{path}: not a JSON object: {exc}") from None
+        raise WorkerOutputError(f"{path()}: not a JSON object: {exc}") from None
     # Brackets inside strings only over-count, so a low count proves the depth bound cheaply.
     if text.count("{") + text.count("[") > MAX_METADATA_DEPTH and _too_deep(value):
-        raise WorkerOutputError(f"{path}: nested deeper than {MAX_METADATA_DEPTH}")
+        raise WorkerOutputError(f"{path()}: nested deeper than {MAX_METADATA_DEPTH}")
+    return value
+
+
+def _check_opaque(text: str, path: str) -> None:
+    _parse_opaque(text, lambda: path)
 
 
 def _validate(record: RecordV1) -> None:
-    if record.encode_error is not None and record.results:
-        raise WorkerOutputError("an encode_error record carries no results")
     for position, result in enumerate(record.results):
-        path = f"results[{position}]"
         if result.index != position:
-            raise WorkerOutputError(f"{path}: index {result.index} out of order")
+            raise WorkerOutputError(f"results[{position}]: index {result.index} out of order")
+        path = f"results[{position}]"
         _check_opaque(result.metadata, f"{path}.metadata")
         for n, turn in enumerate(result.turns):
             tpath = f"{path}.turns[{n}]"
@@ -477,18 +515,7 @@ def _schema_error(data: str | bytes, accept: Sequence[str], exc: Exception) -> W
     return WorkerOutputError(f"invalid record: {exc}")
 
 
-def decode_record(
-    *,
-    data: str | bytes,
-    accept: Sequence[str] = ACCEPTED_SCHEMAS,
-    max_bytes: int = DEFAULT_SIZE_LIMIT_BYTES,
-) -> RecordV1 | NegoFail:
-    """Strictly decode one record (R-XD-6).
-
-    Raises ``SizeLimitError`` for a record over ``max_bytes`` (UTF-8 bytes),
-    ``SchemaVersionError`` for a missing or unaccepted tag and ``WorkerOutputError`` for any
-    other defect; nothing else escapes.
-    """
+def _decode_struct(data: str | bytes, accept: Sequence[str], max_bytes: int) -> RecordV1 | NegoFail:
     if not isinstance(data, str | bytes):
         raise WorkerOutputError(f"record must be JSON text, got {type(data).__name__}")
     if len(data) > max_bytes or (len(data) * 4 > max_bytes and _utf8_size(data) > max_bytes):
@@ -507,22 +534,60 @@ def decode_record(
         raise SchemaVersionError(
             f"record schema {SCHEMA_VERSION!r} is not accepted: {', '.join(accept)}"
         )
-    _validate(record)
+    if record.encode_error is not None and record.results:
+        raise WorkerOutputError("an encode_error record carries no results")
     return record
+
+
+def decode_record(
+    *,
+    data: str | bytes,
+    accept: Sequence[str] = ACCEPTED_SCHEMAS,
+    max_bytes: int = DEFAULT_SIZE_LIMIT_BYTES,
+) -> RecordV1 | NegoFail:
+    """Strictly decode one record (R-XD-6).
+
+    Raises ``SizeLimitError`` for a record over ``max_bytes`` (UTF-8 bytes),
+    ``SchemaVersionError`` for a missing or unaccepted tag and ``WorkerOutputError`` for any
+    other defect; nothing else escapes.
+    """
+    record = _decode_struct(data, accept, max_bytes)
+    if isinstance(record, RecordV1):
+        _validate(record)
+    return record
+
+
+def decode_and_rebuild(
+    *, data: str | bytes, accept: Sequence[str], max_bytes: int
+) -> tuple[RecordV1 | NegoFail, list[Result]]:
+    """``decode_record`` then ``record_to_results`` in one pass (each opaque field parsed once).
+
+    Used by the controller: the results exist only if the whole record is valid.
+    """
+    record = _decode_struct(data, accept, max_bytes)
+    if isinstance(record, NegoFail):
+        return record, []
+    return record, _rebuild(record, _parse_opaque)
 
 
 # --- rebuilding ------------------------------------------------------------------------------
 
+Loader = Callable[[str, Callable[[], str]], dict[str, Any]]
 
-def _load(text: str) -> dict[str, Any]:
+
+def _load(text: str, path: Callable[[], str] | None = None) -> dict[str, Any]:
     if text == "{}":
         return {}
     value: dict[str, Any] = _OPAQUE_DECODER.decode(text)
     return value
 
 
-def _payload(attachment: AttachmentV1) -> Payload:
-    metadata = _load(attachment.metadata)
+def _no_path() -> str:
+    return "opaque field"
+
+
+def _payload(attachment: AttachmentV1, load: Loader) -> Payload:
+    metadata = load(attachment.metadata, _no_path)
     metadata["_rampart_worker_format"] = attachment.format
     metadata["_rampart_worker_artifact_path"] = attachment.artifact
     return Payload(
@@ -534,8 +599,8 @@ def _payload(attachment: AttachmentV1) -> Payload:
     )
 
 
-def _turn(turn: TurnV1) -> Turn:
-    attachments = [_payload(a) for a in turn.attachments]
+def _turn(turn: TurnV1, load: Loader) -> Turn:
+    attachments = [_payload(a, load) for a in turn.attachments] if turn.attachments else []
     prompt = turn.prompt
     if prompt is None and not attachments:
         prompt = ""
@@ -547,16 +612,17 @@ def _turn(turn: TurnV1) -> Turn:
             tool_calls=[
                 ToolCall(
                     name=c.name,
-                    arguments=_load(c.arguments),
+                    arguments=load(c.arguments, _no_path),
                     result=c.result,
                     timestamp=c.timestamp,
                 )
                 for c in turn.tool_calls
             ],
             side_effects=[
-                SideEffect(kind=e.kind, details=_load(e.details)) for e in turn.side_effects
+                SideEffect(kind=e.kind, details=load(e.details, _no_path))
+                for e in turn.side_effects
             ],
-            metadata=_load(turn.response_metadata),
+            metadata=load(turn.response_metadata, _no_path),
         ),
         eval_result=None
         if verdict is None
@@ -573,12 +639,17 @@ def _turn(turn: TurnV1) -> Turn:
 
 
 def results_from_wire(
-    results: Iterable[ResultV1], *, extra: Callable[[ResultV1], Mapping[str, Any]] | None = None
+    results: Iterable[ResultV1],
+    *,
+    extra: Callable[[ResultV1], Mapping[str, Any]] | None = None,
+    load: Loader = _load,
 ) -> list[Result]:
     """Rebuild results from their wire form; ``extra`` adds per-result metadata."""
     rebuilt: list[Result] = []
-    for item in results:
-        metadata = _load(item.metadata)
+    for position, item in enumerate(results):
+        if load is not _load and item.index != position:
+            raise WorkerOutputError(f"results[{position}]: index {item.index} out of order")
+        metadata = load(item.metadata, _no_path)
         if extra is not None:
             metadata.update(extra(item))
         category = item.harm_category
@@ -586,7 +657,7 @@ def results_from_wire(
             Result(
                 status=_STATUS[item.status],
                 summary=item.summary,
-                turns=[_turn(t) for t in item.turns],
+                turns=[_turn(t, load) for t in item.turns],
                 duration_seconds=item.duration_seconds,
                 harm_category=None if category is None else _HARM.get(category, category),
                 strategy=item.strategy,
@@ -603,6 +674,10 @@ def results_from_wire(
 
 def record_to_results(*, record: RecordV1) -> list[Result]:
     """Rebuild a record's results on the controller, tagged from the transport (R-XD-7)."""
+    return _rebuild(record, _load)
+
+
+def _rebuild(record: RecordV1, load: Loader) -> list[Result]:
     nodeid = strip_group_suffix(record.nodeid)
     test_name = nodeid.rpartition("::")[2]
     trial = record.trial
@@ -630,10 +705,12 @@ def record_to_results(*, record: RecordV1) -> list[Result]:
 
     def extra(item: ResultV1) -> dict[str, Any]:
         tags = dict(common)
+        if trial is not None:
+            tags["_rampart_trial"] = dict(common["_rampart_trial"])
         tags["_rampart_result_index"] = item.index
         cuts = everywhere + per_result.get(item.index, [])
         if cuts:
-            tags["_rampart_truncated"] = cuts
+            tags["_rampart_truncated"] = [dict(c) for c in cuts]
         return tags
 
-    return results_from_wire(record.results, extra=extra)
+    return results_from_wire(record.results, extra=extra, load=load)

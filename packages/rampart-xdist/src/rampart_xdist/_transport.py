@@ -307,7 +307,7 @@ class ControllerState:
             self._reject(key, nodeid, worker, f"record is a {type(data).__name__}, not text")
             return
         try:
-            record = _codec.decode_record(
+            record, results = _codec.decode_and_rebuild(
                 data=data, accept=ACCEPTED_SCHEMAS, max_bytes=max(self.max_bytes, STUB_MAX_BYTES)
             )
         except WorkerOutputError as exc:
@@ -327,7 +327,7 @@ class ControllerState:
                 key, nodeid, worker, f"the worker could not encode it: {record.encode_error}"
             )
             return
-        self._merge(record, worker)
+        self._merge(record, results)
         self.ledger.completed(key)
 
     def _check(self, record: RecordV1, *, nodeid: str, worker: str | None) -> str | None:
@@ -358,11 +358,10 @@ class ControllerState:
             ),
         )
 
-    def _merge(self, record: RecordV1, worker: str | None) -> None:
+    def _merge(self, record: RecordV1, results: list[Any]) -> None:
         session = rampart_session(self.config)
         if session is None:
             return
-        results = _codec.record_to_results(record=record)
         nodeid = _codec.strip_group_suffix(record.nodeid)
         trial = record.trial
         base = None if trial is None else _codec.strip_group_suffix(trial.base_nodeid)
