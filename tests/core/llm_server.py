@@ -196,6 +196,9 @@ class LLMServer:
             daemon_threads = True
             request_queue_size = 128
 
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # clients that time out or are cancelled reset their connection
+
         self._httpd = Server(("127.0.0.1", 0), Handler)
         threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
@@ -217,3 +220,27 @@ def running_server(**kwargs: Any) -> Iterator[LLMServer]:
         yield server
     finally:
         server.stop()
+
+
+def main(argv: list[str]) -> int:
+    """Serve from a separate process (the benchmark keeps it off the client's GIL).
+
+    Usage: ``python -m tests.core.llm_server LATENCY_SECONDS REPLY_TEXT``; prints the
+    base URL, then serves until stdin is closed.
+    """
+    import sys
+
+    server = LLMServer(latency=float(argv[0]), default=Reply(text=argv[1]))
+    server.start()
+    print(server.url, flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

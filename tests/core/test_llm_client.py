@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -188,6 +190,20 @@ def test_concurrency_cap_is_shared_per_endpoint_R_LLM_1(server: LLMServer) -> No
     asyncio.run(run())
     assert len(server.received) == 12
     assert server.max_in_flight == 3
+
+
+def test_pooled_connections_are_closed_with_each_event_loop(server: LLMServer) -> None:
+    """Each loop's keep-alive sockets are released at loop shutdown, not leaked."""
+    target = OpenAIChatTarget(config(server))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            assert asyncio.run(target.complete_async(messages=MESSAGES)) == "ok"
+        del target
+        gc.collect()
+    leaks = [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaks == []
+    assert len(server.received) == 3
 
 
 def test_resolve_requires_exactly_one_R_LLM_2(server: LLMServer) -> None:

@@ -157,8 +157,9 @@ def test_one_failure_fails_all_R_LLM_5(server: LLMServer) -> None:
 
     server.responder = responder
     with pytest.raises(InfrastructureError, match="401"):
-        generate(llm(server, max_concurrency=1), count=5)
-    assert len(server.received) == 3  # the remaining variants were never requested
+        generate(llm(server, max_concurrency=1), count=10)
+    # The failure cancels the rest; at most the one already past the semaphore still lands.
+    assert 3 <= len(server.received) <= 4
 
 
 def test_rate_limit_raises_llm_rate_limit_error_R_LLM_1(server: LLMServer) -> None:
