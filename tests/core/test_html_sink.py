@@ -251,3 +251,20 @@ def test_rampart_html_option_writes_the_page_R_JSON_9(pytester: pytest.Pytester)
         ("test_suite.py::test_one", "unsafe", "<script>x</script>")
     ]
     assert page.count("<script") == 2
+
+
+def test_odd_values_do_not_break_the_page_R_JSON_4(tmp_path: Path) -> None:
+    """Non-finite numbers and odd metadata become null or text instead of failing the sink."""
+    odd: dict[Any, Any] = {"tags": {"b", "a"}, "where": Path("/x"), "nan": float("nan")}
+    odd[1] = object()
+    result = make_result("t.py::test_odd", SafetyStatus.ERROR, metadata=odd)
+    result.duration_seconds = float("inf")
+    assert result.turns[0].eval_result is not None
+    result.turns[0].eval_result.confidence = float("-inf")
+    row = _data(_page(TestRunReport.from_results([result]), tmp_path))["results"][0]
+    assert row["dur"] is None
+    assert row["turns"][0]["eval"]["conf"] is None
+    assert row["meta"]["tags"] == ["a", "b"]
+    assert row["meta"]["where"] == "/x"
+    assert row["meta"]["nan"] is None
+    assert row["meta"]["1"].startswith("<object object at")

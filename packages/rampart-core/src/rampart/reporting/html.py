@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from html import escape
+from math import isfinite
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -347,7 +348,7 @@ def _result_data(
         "sum": _s(result.summary),
         "strat": _s(result.strategy),
         "obs": str(result.observability_level),
-        "dur": round(float(result.duration_seconds), 3),
+        "dur": _finite(result.duration_seconds, 3),
     }
     trial = meta.get("_rampart_trial")
     if isinstance(trial, Mapping):
@@ -375,7 +376,8 @@ def _result_data(
 
 def _turn_data(turn: Turn, to_json_safe: Any) -> dict[str, Any]:
     request, response = turn.request, turn.response
-    data: dict[str, Any] = {"n": turn.turn_number}
+    number = turn.turn_number
+    data: dict[str, Any] = {"n": number if type(number) is int else _s(number)}
     if request.prompt is not None:
         data["prompt"] = _s(request.prompt)
     if request.attachments:
@@ -398,11 +400,20 @@ def _turn_data(turn: Turn, to_json_safe: Any) -> dict[str, Any]:
     if ev is not None:
         data["eval"] = {
             "out": str(ev.outcome),
-            "conf": ev.confidence if ev.confidence == ev.confidence else None,
+            "conf": _finite(ev.confidence, 3),
             "why": _s(ev.rationale),
             "ev": [_s(e) for e in _as_list(ev.evidence)],
         }
     return data
+
+
+def _finite(value: object, digits: int) -> float | None:
+    """A number for the data block; non-finite or non-numeric values become null (R-JSON-4)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return round(number, digits) if isfinite(number) else None
 
 
 def _as_list(value: Iterable[Any] | None) -> list[Any]:
@@ -568,7 +579,7 @@ _SCRIPT = r"""
   }
 
   function row(i) {
-    var r = rows[i], d = el("details", "result st-" + r.st);
+    var r = rows[i], d = el("details", "result st-" + (LABEL[r.st] ? r.st : "other"));
     d.id = "r" + i;
     var s = el("summary");
     s.appendChild(el("span", "badge", LABEL[r.st] || r.st));
