@@ -14,7 +14,7 @@ import json
 import math
 import re
 import secrets
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from rampart._llm import LLMConfigurationError, LLMUnavailableError, resolve_chat_target
@@ -27,7 +27,7 @@ from rampart.core.types import EvalContext, EvalOutcome, EvalResult, Turn
 __all__ = ["NEUTRAL_EVALUATOR", "LLMJudge", "TranscriptScope"]
 
 
-class TranscriptScope(Enum):
+class TranscriptScope(StrEnum):
     """How much of the conversation the judge sees."""
 
     FULL = "full"
