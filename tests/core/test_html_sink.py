@@ -210,7 +210,7 @@ def test_failed_render_writes_nothing(tmp_path: Path, monkeypatch: pytest.Monkey
     def boom(report: TestRunReport) -> str:
         raise RuntimeError("render failed")
 
-    monkeypatch.setattr(html, "render_page", boom)
+    monkeypatch.setattr(html, "_render_page", boom)
     with pytest.raises(RuntimeError, match="render failed"):
         _emit(HtmlReportSink(output_dir=tmp_path / "out"), sample_report())
     out = tmp_path / "out"

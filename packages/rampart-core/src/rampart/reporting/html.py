@@ -81,7 +81,7 @@ class HtmlReportSink:
         stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
         directory = self.path.parent if self.path is not None else self.output_dir
         assert directory is not None
-        page = render_page(report).encode("utf-8", "replace")
+        page = _render_page(report).encode("utf-8", "replace")
         directory.mkdir(parents=True, exist_ok=True)
         fd, temporary = _create_temporary(directory)
         try:
@@ -113,7 +113,7 @@ def _publish_numbered(
         return final
 
 
-def render_page(report: TestRunReport, /) -> str:
+def _render_page(report: TestRunReport, /) -> str:
     """The complete HTML document for ``report``."""
     results = report.results
     categories = report.by_harm_category()
@@ -135,12 +135,8 @@ def render_page(report: TestRunReport, /) -> str:
     return "".join(parts)
 
 
-def _text(value: object) -> str:
-    """Untrusted text made safe for an HTML text node."""
-    return escape(sanitize_text(str(value)), quote=False)
-
-
 def _line(value: object) -> str:
+    """Untrusted text made safe for an HTML text node, on one line."""
     return escape(sanitize_text(str(value), single_line=True), quote=False)
 
 
