@@ -66,3 +66,28 @@ def test_reference_page_names_every_public_name(page: str, module_name: str) -> 
     missing = sorted(set(module.__all__) - documented)
     assert not missing, f"{page} does not mention {module_name}.{missing}"
     assert f"`{module_name}`" in text or module_name in {"rampart_pytest", "rampart_xdist"}
+
+
+DOCS = REFERENCE.parent
+MKDOCS_YML = DOCS.parent / "mkdocs.yml"
+
+
+def test_every_page_is_in_the_nav() -> None:
+    """``mkdocs build --strict`` fails on a page missing from the nav; say which, early."""
+    nav = set(re.findall(r":\s*([\w./-]+\.md)\s*$", MKDOCS_YML.read_text(encoding="utf-8"), re.M))
+    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
+    assert pages - nav == set(), "add these pages to the nav in mkdocs.yml"
+    assert nav - pages == set(), "the nav names pages that do not exist"
+
+
+def test_configuration_page_lists_every_option_and_ini_key(pytester: pytest.Pytester) -> None:
+    """Every ``--rampart-*`` option and ``rampart_*`` ini key the plugins register (api.md 3.3, 4.4)."""
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    help_text = pytester.runpytest("--help").stdout.str()
+    options = set(re.findall(r"(--rampart-[a-z-]+)", help_text))
+    ini_keys = set(re.findall(r"^\s+(rampart_[a-z_]+)\s", help_text, re.M))
+    assert {"--rampart-report", "--rampart-html", "--rampart-allow-incomplete"} <= options
+    assert {"rampart_report", "rampart_html", "rampart_max_concurrency"} <= ini_keys
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in options | ini_keys if f"`{name}" not in page)
+    assert not missing, f"configuration.md does not document {missing}"
