@@ -114,3 +114,13 @@ def test_docx_missing_extra_names_pip_install_R_GEN_2() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "pip install 'rampart-core[docx]'" in proc.stdout
+
+
+def test_public_names() -> None:
+    import rampart.converters
+
+    assert sorted(rampart.converters.__all__) == [
+        "Base64Converter",
+        "DocxConverter",
+        "Rot13Converter",
+    ]

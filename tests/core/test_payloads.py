@@ -342,3 +342,10 @@ def test_unsafe_payload_ids_do_not_escape_artifacts_dir(tmp_path: Path) -> None:
     assert ".." not in stored
     assert not (tmp_path / "pwn.pdf").exists()
     assert store.load("c")[0].id == "../../pwn"
+
+
+def test_public_names() -> None:
+    import rampart.core.llm
+
+    assert sorted(rampart.payloads.__all__) == ["PayloadStore", "PayloadTemplate", "Payloads"]
+    assert sorted(rampart.core.llm.__all__) == ["ChatTarget", "LLMConfig"]
