@@ -116,9 +116,22 @@ class _Cuts:
         return values[:MAX_LIST_ITEMS]
 
 
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
 def _opaque(value: object, fix: Fix) -> str:
     if not value:
         return "{}"
+    if type(value) is dict and all(
+        type(k) is str and type(v) in _SCALARS for k, v in value.items()
+    ):
+        # Fast path: a flat mapping of exact str keys and exact scalars is its own JSON-safe
+        # form (msgspec writes NaN as null like to_json_safe does; a lone surrogate raises
+        # and takes the slow path below).
+        try:
+            return _ENCODER.encode(value).decode()
+        except UnicodeEncodeError:
+            pass
     safe = json_safe(value)
     if not isinstance(safe, dict):
         safe = {"_rampart_value": safe}
