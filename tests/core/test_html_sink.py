@@ -268,3 +268,17 @@ def test_odd_values_do_not_break_the_page_R_JSON_4(tmp_path: Path) -> None:
     assert row["meta"]["where"] == "/x"
     assert row["meta"]["nan"] is None
     assert row["meta"]["1"].startswith("<object object at")
+
+
+def test_msgspec_and_stdlib_encodings_carry_the_same_data(tmp_path: Path) -> None:
+    """The data block parses to the same value whichever encoder wrote it (R-JSON-9)."""
+    pytest.importorskip("msgspec")
+    from rampart.reporting import html
+
+    report = _hostile_report()
+    data = html._page_data(report.results, list(report.by_harm_category()))
+    fast = html._script_safe(html._encode_data(data, use_msgspec=True))
+    slow = html._script_safe(html._encode_data(data, use_msgspec=False))
+    for text in (fast, slow):
+        assert not {"<", ">", "&", "\u2028", "\u2029"} & set(text)
+    assert json.loads(fast) == json.loads(slow) == data
