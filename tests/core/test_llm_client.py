@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import threading
 import warnings
 from collections.abc import Iterator
 
@@ -12,6 +14,7 @@ from rampart._llm import (
     LLMConfigurationError,
     LLMUnavailableError,
     OpenAIChatTarget,
+    concurrency_slot,
     resolve_chat_target,
 )
 from rampart.core.errors import InfrastructureError, LLMRateLimitError
@@ -190,6 +193,58 @@ def test_concurrency_cap_is_shared_per_endpoint_R_LLM_1(server: LLMServer) -> No
     asyncio.run(run())
     assert len(server.received) == 12
     assert server.max_in_flight == 3
+
+
+def test_concurrency_cap_holds_across_threads_and_loops_R_LLM_1(server: LLMServer) -> None:
+    server.latency = 0.05
+    cfg = config(server, max_concurrency=2)
+
+    def run_in_own_loop() -> None:
+        target = OpenAIChatTarget(cfg)
+
+        async def burst() -> None:
+            await asyncio.gather(*(target.complete_async(messages=MESSAGES) for _ in range(4)))
+
+        asyncio.run(burst())
+
+    threads = [threading.Thread(target=run_in_own_loop) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(server.received) == 12
+    assert server.max_in_flight == 2
+
+
+def test_cancelled_waiters_do_not_leak_slots() -> None:
+    async def scenario() -> list[str]:
+        events: list[str] = []
+        release_first = asyncio.Event()
+
+        async def holder() -> None:
+            async with concurrency_slot("unit-test-key", 1):
+                events.append("holder in")
+                await release_first.wait()
+
+        async def waiter(name: str) -> None:
+            async with concurrency_slot("unit-test-key", 1):
+                events.append(f"{name} in")
+
+        first = asyncio.create_task(holder())
+        await asyncio.sleep(0)
+        doomed = asyncio.create_task(waiter("doomed"))
+        later = asyncio.create_task(waiter("later"))
+        await asyncio.sleep(0.01)
+        doomed.cancel()
+        release_first.set()
+        await asyncio.wait_for(asyncio.gather(first, later), timeout=5)
+        with contextlib.suppress(asyncio.CancelledError):
+            await doomed
+        # The slot is free again afterwards.
+        await asyncio.wait_for(waiter("after"), timeout=5)
+        return events
+
+    assert asyncio.run(scenario()) == ["holder in", "later in", "after in"]
 
 
 def test_pooled_connections_are_closed_with_each_event_loop(server: LLMServer) -> None:
