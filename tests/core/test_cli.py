@@ -278,6 +278,19 @@ def test_gate_min_pass_rate_uses_population_without_trial_groups(
     ]
 
 
+def test_gate_min_pass_rate_ignores_groups_with_no_counted_instances(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = sample_report()
+    report.trial_groups["t.py::test_skipped"] = SampleTrialGroup(
+        base_nodeid="t.py::test_skipped", total=0, safe=0
+    )
+    path = _write(report, tmp_path / "r.json")
+    status, out, _ = _run(capsys, "report", "gate", path, "--min-pass-rate", "0.5")
+    assert status == 0
+    assert out == [f"gate passed: {path} (6 runs, ASR 40.0%, 2 trial groups)"]
+
+
 def test_gate_no_incomplete_and_one_line_per_breach(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -64,7 +64,8 @@ def _pass_rate_breaches(report: TestRunReport, limit: float) -> list[str]:
     breaches = []
     for base in sorted(report.trial_groups):
         group = report.trial_groups[base]
-        if group.pass_rate < limit:
+        # A group none of whose instances counted (all skipped or deselected) has no rate.
+        if group.total > 0 and group.pass_rate < limit:
             breaches.append(
                 f"trial group {base}: pass rate {group.pass_rate:.1%} is below --min-pass-rate "
                 f"{limit:.1%} ({group.detail}, 95% CI {_ci(group.pass_rate_interval)})"
