@@ -100,6 +100,9 @@ class RampartRuntime:
         self._sink_failures: list[str] = []
         self._failed_gates = 0
         self._verbose = config.get_verbosity() > 0
+        # JUnit properties are only worth building when a JUnit file is written (workers
+        # forward them to a controller that may write one).
+        self._junit = bool(getattr(config.option, "xmlpath", None))
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -239,7 +242,7 @@ class RampartRuntime:
         report: pytest.TestReport,
         results: list[Result],
     ) -> None:
-        spec = self.session.trial_specs.get(item.nodeid)
+        spec = self.session.trial_spec_for(item.nodeid)
         if spec is None or call.excinfo is None:
             return
         if not call.excinfo.errisinstance(AssertionError):
@@ -254,10 +257,11 @@ class RampartRuntime:
         item.stash[_TOLERATED_KEY] = True
 
     def _after_absorb(self, item: pytest.Item, results: list[Result]) -> None:
-        spec = self.session.trial_specs.get(item.nodeid)
+        spec = self.session.trial_spec_for(item.nodeid)
         if spec is not None and bucket_of(results) in BUDGET_BUCKETS:
             self._budget_used[spec.base_nodeid] = self._budget_used.get(spec.base_nodeid, 0) + 1
-        self._add_user_properties(item, results, spec)
+        if self._junit:
+            self._add_user_properties(item, results, spec)
 
     def _add_user_properties(
         self, item: pytest.Item, results: list[Result], spec: TrialSpec | None

@@ -142,6 +142,17 @@ def _status_text(result: Result) -> str:
     return str(getattr(result.status, "value", result.status))
 
 
+def _shallow_copy(result: Result) -> Result:
+    # ``copy.copy`` goes through ``__reduce_ex__``; a plain dataclass instance copies faster by
+    # its ``__dict__`` (subclasses with slots fall back to ``copy.copy``).
+    state = getattr(result, "__dict__", None)
+    if state is None or hasattr(type(result), "__slots__"):
+        return copy.copy(result)
+    clone = object.__new__(type(result))
+    clone.__dict__.update(state)
+    return clone
+
+
 def _sort_key(result: Result) -> tuple[str, int, str]:
     metadata = result.metadata
     index = metadata.get("_rampart_result_index", 0)
@@ -261,7 +272,7 @@ class RampartSession:
         trial = spec.as_metadata() if spec is not None else None
         tagged: list[Result] = []
         for index, original in enumerate(recorded):
-            result = copy.copy(original)
+            result = _shallow_copy(original)
             metadata = dict(original.metadata)
             metadata["_pytest_test_name"] = test_name
             metadata["_pytest_nodeid"] = nodeid
@@ -276,6 +287,10 @@ class RampartSession:
             tagged.append(result)
         self._store(nodeid, tagged)
         return tagged
+
+    def trial_spec_for(self, nodeid: str) -> TrialSpec | None:
+        """The trial spec registered for ``nodeid``, if any (no mapping view is built)."""
+        return self._trial_specs.get(nodeid)
 
     def pop_results(self, nodeid: str) -> list[Result]:
         """Remove and return ``nodeid``'s results (xdist workers send them, then forget them)."""
