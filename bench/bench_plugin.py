@@ -178,7 +178,7 @@ def main(argv: list[str]) -> int:
             )
 
     def median(runs: list[Run], field: str) -> float:
-        return statistics.median(getattr(r, field) for r in runs)
+        return float(statistics.median(float(getattr(r, field)) for r in runs))
 
     wall = median(a_runs, "wall") / median(b_runs, "wall")
     cpu = median(a_runs, "cpu") / median(b_runs, "cpu")
