@@ -229,3 +229,49 @@ def test_emitted_once_in_a_fresh_loop_R_SINK_5(rp: pytest.Pytester) -> None:
     rp.makepyfile(test_one=ONE_RESULT)
     result = rp.runpytest("-s")
     result.stdout.fnmatch_lines(["SINK-CALLS 1"])
+
+
+def test_discover_sinks_from_conftest_R_SINK_3(rp: pytest.Pytester) -> None:
+    rp.makepyfile(sinkmod=RECORDING_SINK)
+    rp.makeconftest(
+        """
+        import pytest
+        from sinkmod import FileSink
+
+        @pytest.fixture(scope="session")
+        def rampart_sinks():
+            return [FileSink("root.log"), 42]
+        """
+    )
+    as_list = rp.mkdir("as_list")
+    (as_list / "conftest.py").write_text(
+        "from sinkmod import FileSink\nrampart_sinks = [FileSink('list.log')]\n"
+    )
+    (as_list / "test_list.py").write_text("def test_a():\n    pass\n")
+    as_callable = rp.mkdir("as_callable")
+    (as_callable / "conftest.py").write_text(
+        "from sinkmod import FileSink\ndef rampart_sinks():\n    return [FileSink('call.log')]\n"
+    )
+    (as_callable / "test_call.py").write_text("def test_b():\n    pass\n")
+    odd = rp.mkdir("odd")
+    (odd / "conftest.py").write_text("rampart_sinks = 'nope'\n")
+    (odd / "test_odd.py").write_text("def test_c():\n    pass\n")
+    rp.makepyfile(
+        test_zz_discover="""
+        import pytest
+        from rampart_pytest import discover_sinks_from_conftest
+        from rampart_pytest.sinks import conftests_defining_sinks
+
+        def test_discover(request):
+            with pytest.warns(Warning) as caught:
+                sinks = discover_sinks_from_conftest(config=request.config)
+            assert sorted(s.name for s in sinks) == ["call.log", "list.log", "root.log"]
+            messages = [str(w.message) for w in caught]
+            assert any("is a fixture; calling it" in m for m in messages)
+            assert any("returned a non-sink int; dropped" in m for m in messages)
+            assert any("neither a list nor a zero-argument callable" in m for m in messages)
+            assert len(conftests_defining_sinks(config=request.config)) == 4
+        """
+    )
+    result = rp.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=4, warnings=2)

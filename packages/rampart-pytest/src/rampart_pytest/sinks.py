@@ -21,6 +21,7 @@ __all__ = [
     "FIXTURE_DEPRECATION",
     "FIXTURE_IGNORED",
     "collect_hook_sinks",
+    "conftests_defining_sinks",
     "discover_sinks_from_conftest",
     "emit_report",
     "hook_is_implemented",
@@ -150,6 +151,20 @@ def discover_sinks_from_conftest(*, config: pytest.Config) -> list[ReportSink]:
             continue
         _keep_sinks(produced, origin=origin, into=sinks)
     return sinks
+
+
+def conftests_defining_sinks(*, config: pytest.Config) -> list[str]:
+    """Paths of the loaded conftest files that define ``pytest_rampart_sinks`` or
+    ``rampart_sinks``; an xdist worker lists them so the controller can warn about any it did
+    not load itself (R-SINK-1)."""
+    paths: list[str] = []
+    for _name, plugin in config.pluginmanager.list_name_plugin():
+        filename = getattr(plugin, "__file__", None)
+        if not filename or Path(filename).name != "conftest.py":
+            continue
+        if hasattr(plugin, "pytest_rampart_sinks") or hasattr(plugin, "rampart_sinks"):
+            paths.append(str(filename))
+    return paths
 
 
 def option_sinks(*, json_path: Path | None, html_path: Path | None) -> list[ReportSink]:
