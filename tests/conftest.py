@@ -6,7 +6,10 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-XDIST_AVAILABLE = importlib.util.find_spec("xdist") is not None and importlib.util.find_spec("rampart_xdist") is not None
+XDIST_AVAILABLE = (
+    importlib.util.find_spec("xdist") is not None
+    and importlib.util.find_spec("rampart_xdist") is not None
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
