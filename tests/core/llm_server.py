@@ -76,6 +76,11 @@ class LLMServer:
     responder: Callable[[Received], Action] | None = None
     received: list[Received] = field(default_factory=list)
     max_in_flight: int = 0
+    chunked: bool = False
+    """Send bodies with ``Transfer-Encoding: chunked`` instead of ``Content-Length``."""
+    drop_connections: bool = False
+    """Close every connection after one response without announcing it (an idle
+    keep-alive connection the server dropped)."""
     _script: deque[Action] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -117,6 +122,9 @@ class LLMServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; without this, Nagle plus the
+            # client's delayed ACK adds ~40 ms to every response.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -184,11 +192,23 @@ class LLMServer:
                 try:
                     self.send_response(code)
                     self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(data)))
+                    if server.chunked:
+                        self.send_header("Transfer-Encoding", "chunked")
+                        half = len(data) // 2
+                        data = b"".join(
+                            b"%x;ext=1\r\n%s\r\n" % (len(part), part)
+                            for part in (data[:half], data[half:])
+                            if part
+                        )
+                        data += b"0\r\nX-Trailer: t\r\n\r\n"
+                    else:
+                        self.send_header("Content-Length", str(len(data)))
                     for key, value in (extra or {}).items():
                         self.send_header(key, value)
                     self.end_headers()
                     self.wfile.write(data)
+                    if server.drop_connections:
+                        self.close_connection = True
                 except OSError:
                     pass  # the client gave up (timeout); nothing to answer
 
@@ -222,21 +242,72 @@ def running_server(**kwargs: Any) -> Iterator[LLMServer]:
         server.stop()
 
 
+def _completion_body(text: str, model: str) -> bytes:
+    return json.dumps(
+        {
+            "id": "chatcmpl-local",
+            "object": "chat.completion",
+            "created": 0,
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            ],
+        }
+    ).encode()
+
+
+async def _serve_fast(latency: float, text: str) -> None:
+    """A lean asyncio keep-alive server for the benchmark: one fixed reply, no script.
+
+    Threads per connection would make the server, not the client, the bottleneck.
+    """
+    import asyncio
+    import sys
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                body = json.loads(await reader.readexactly(length) or b"{}")
+                await asyncio.sleep(latency)
+                data = _completion_body(text, str(body.get("model", "local")))
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    + f"Content-Length: {len(data)}\r\n\r\n".encode()
+                    + data
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    print(f"http://127.0.0.1:{port}/v1", flush=True)
+    loop = asyncio.get_running_loop()
+    # Serve until the parent closes our stdin.
+    await loop.run_in_executor(None, sys.stdin.read)
+    server.close()
+
+
 def main(argv: list[str]) -> int:
-    """Serve from a separate process (the benchmark keeps it off the client's GIL).
+    """Serve from a separate process, for the benchmark (keeps it off the client's GIL).
 
     Usage: ``python -m tests.core.llm_server LATENCY_SECONDS REPLY_TEXT``; prints the
     base URL, then serves until stdin is closed.
     """
-    import sys
+    import asyncio
 
-    server = LLMServer(latency=float(argv[0]), default=Reply(text=argv[1]))
-    server.start()
-    print(server.url, flush=True)
-    try:
-        sys.stdin.read()
-    finally:
-        server.stop()
+    asyncio.run(_serve_fast(float(argv[0]), argv[1]))
     return 0
 
 

@@ -247,6 +247,32 @@ def test_cancelled_waiters_do_not_leak_slots() -> None:
     assert asyncio.run(scenario()) == ["holder in", "later in", "after in"]
 
 
+def test_plain_http_transport_reads_chunked_bodies(server: LLMServer) -> None:
+    server.chunked = True
+    server.script(Reply(text="chunked answer"))
+    assert complete(config(server)) == "chunked answer"
+
+
+def test_plain_http_transport_retries_a_dropped_idle_connection_once(server: LLMServer) -> None:
+    server.drop_connections = True
+    target = OpenAIChatTarget(config(server, max_retries=0))
+
+    async def three_calls() -> list[str]:
+        return [await target.complete_async(messages=MESSAGES) for _ in range(3)]
+
+    assert asyncio.run(three_calls()) == ["ok", "ok", "ok"]
+    assert len(server.received) == 3  # each retry happened before reaching the server
+
+
+def test_plain_http_requests_are_complete_http11(server: LLMServer) -> None:
+    complete(config(server, api_key=SECRET))
+    headers = server.received[0].headers
+    assert headers["host"] == server.netloc
+    assert headers["content-type"] == "application/json"
+    assert headers["accept-encoding"] == "identity"
+    assert int(headers["content-length"]) > 0
+
+
 def test_pooled_connections_are_closed_with_each_event_loop(server: LLMServer) -> None:
     """Each loop's keep-alive sockets are released at loop shutdown, not leaked."""
     target = OpenAIChatTarget(config(server))

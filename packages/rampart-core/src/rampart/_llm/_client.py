@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import re
 import weakref
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 
 from rampart._llm._errors import LLMConfigurationError, LLMUnavailableError
 from rampart._llm._limit import concurrency_slot
+from rampart._llm._transport import lean_transport
 from rampart.core.errors import InfrastructureError, LLMRateLimitError
 from rampart.core.llm import LLMConfig
 
@@ -240,9 +242,8 @@ def _http_client(openai: ModuleType, max_concurrency: int, *, plain_http: bool) 
         "follow_redirects": False,
     }
     if plain_http:
-        # No TLS is ever negotiated for an http:// endpoint (redirects are off), so skip
-        # building a certificate store, which costs up to a second per event loop.
-        options["verify"] = False
+        httpx = importlib.import_module(type(openai.DEFAULT_CONNECTION_LIMITS).__module__)
+        options["transport"] = lean_transport(httpx, max_idle=size)
     return openai.DefaultAsyncHttpxClient(**options)
 
 
