@@ -245,6 +245,8 @@ def test_demo_report_category_and_text_search_filters(
     assert _shown(dom) == (len(expected), len(expected), len(rows))
     assert [i for _, i, _ in _rows(dom)] == expected
     assert '<div class="transcript">' not in dom  # nothing expanded: transcripts are lazy
+    # Every category row became a click-to-filter row.
+    assert dom.count('<tr class="pick">') == len(categories)
 
 
 HOSTILE = [

@@ -473,6 +473,7 @@ tr.fail td.verdict{color:#b3261e;font-weight:700}tr.pass td.verdict{color:#1b7a3
 .transcript pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f6f8;padding:6px 8px;margin:2px 0;border-radius:4px;font-size:12.5px}
 .kv{color:#555;font-size:12.5px}
 button{padding:3px 10px}
+tr.pick{cursor:pointer}tr.pick:hover{background:#f4f6f8}
 </style>
 </head>
 <body>
@@ -656,6 +657,15 @@ _SCRIPT = r"""
     fQ.value = params.q || "";
     openIndex = params.open !== undefined && /^[0-9]+$/.test(params.open) ? +params.open : -1;
   }
+
+  /* Clicking a category row filters the results to it (rows are in category order). */
+  Array.prototype.forEach.call(document.querySelectorAll("#categories tbody tr"), function (tr, i) {
+    tr.className = "pick";
+    tr.addEventListener("click", function () {
+      fCat.value = String(i); apply(true);
+      document.getElementById("results-section").scrollIntoView();
+    });
+  });
 
   var timer = null;
   fStatus.addEventListener("change", function () { apply(true); });
