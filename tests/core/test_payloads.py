@@ -182,6 +182,11 @@ def test_count_below_one_R_LLM_5(server: LLMServer, count: int) -> None:
     assert server.received == []
 
 
+def test_llm_must_be_config_or_chat_target() -> None:
+    with pytest.raises(TypeError, match="LLMConfig or a ChatTarget"):
+        generate("gpt-4o", count=1)  # type: ignore[arg-type]
+
+
 def test_missing_template_variable_fails_before_any_call(server: LLMServer) -> None:
     template = TEMPLATE.with_variables()
     template.variables.pop("style")

@@ -61,9 +61,14 @@ class Payloads:
         if isinstance(llm, LLMConfig):
             target = resolve_chat_target(llm=llm, target=None)
             limit = llm.max_concurrency
-        else:
-            target = resolve_chat_target(llm=None, target=llm)
+        elif isinstance(llm, ChatTarget):
+            target = llm
             limit = _DEFAULT_CONCURRENCY
+        else:
+            raise TypeError(
+                f"llm must be an LLMConfig or a ChatTarget (an object with "
+                f"'async def complete_async(*, messages)'), got {type(llm).__name__}"
+            )
         messages = _messages(template, persona, manifest)
         semaphore = asyncio.Semaphore(max(1, limit))
 
