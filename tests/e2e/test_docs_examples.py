@@ -3,12 +3,15 @@
 Convention: a fenced ``python`` block preceded by an HTML comment ``<!-- test -->`` is written
 to a test module and run with pytest (the bundled demo agent is importable). By default every
 test it defines must pass; a block that defines no test must at least import cleanly.
-``<!-- test: outcomes failed=1 passed=2 -->`` states the expected outcomes instead.
-Blocks without the comment are illustrations and are not run.
+``<!-- test: outcomes failed=1 passed=2 -->`` states the expected outcomes instead, and
+``<!-- test: script -->`` runs the block as a standalone script (``python file.py``, in its own
+interpreter, outside pytest), which must exit 0. Blocks without the comment are illustrations
+and are not run.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +34,7 @@ class DocExample:
     line: int
     code: str
     outcomes: dict[str, int]
+    script: bool = False
 
     @property
     def id(self) -> str:
@@ -38,7 +42,7 @@ class DocExample:
 
 
 def _outcomes(options: str | None) -> dict[str, int]:
-    if not options:
+    if not options or options == "script":
         return {}
     words = options.split()
     if words[0] != "outcomes":
@@ -57,6 +61,7 @@ def collect_examples() -> list[DocExample]:
                     line=text.count("\n", 0, match.start()) + 1,
                     code=match.group("code"),
                     outcomes=_outcomes(match.group("options")),
+                    script=match.group("options") == "script",
                 )
             )
     return examples
@@ -77,6 +82,13 @@ def test_doc_example(
     monkeypatch.syspath_prepend(str(DEMO))
     for name in ("RAMPART_DEMO_MODE", "RAMPART_DEMO_FOLLOW_RATE", "RAMPART_DEMO_LLM_ENDPOINT"):
         monkeypatch.delenv(name, raising=False)
+    if example.script:
+        paths = [str(DEMO), *filter(None, [os.environ.get("PYTHONPATH")])]
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+        script = pytester.makepyfile(doc_script=example.code)
+        ran = pytester.runpython(script)
+        assert ran.ret == 0, ran.stdout.str() + ran.stderr.str()
+        return
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_doc_example=example.code)
     result = pytester.runpytest("-p", "no:cacheprovider")
