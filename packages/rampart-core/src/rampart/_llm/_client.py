@@ -52,7 +52,11 @@ def require_openai() -> ModuleType:
 def _host_of(endpoint: str) -> str:
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"LLMConfig.endpoint must be an http(s) URL, got {endpoint!r}")
+        # The value itself is not echoed: a malformed URL may still carry credentials.
+        raise ValueError(
+            "LLMConfig.endpoint must be an http(s) URL with a host, "
+            f"such as 'http://127.0.0.1:8000/v1' (got scheme {parts.scheme!r})"
+        )
     # netloc may carry userinfo; only host and port are ever shown.
     return parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
 
