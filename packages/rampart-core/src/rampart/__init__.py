@@ -12,6 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from rampart.attacks import Attacks
     from rampart.collection import record_result
+    from rampart.concurrency import Batch, run_many_async
     from rampart.core.adapter import AgentAdapter, Session
     from rampart.core.errors import DriverError, EvaluatorError, InfrastructureError
     from rampart.core.evaluator import BaseEvaluator, Evaluator

@@ -9,6 +9,7 @@ from __future__ import annotations
 # of ``import rampart``; type checkers treat the name the same way.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from rampart.concurrency import Batch, run_many_async
     from rampart.core.adapter import AgentAdapter, Session
     from rampart.core.converter import PayloadConverter
     from rampart.core.errors import (
