@@ -100,23 +100,6 @@ def test_bad_trial_marker_is_a_one_line_collection_error_R_TRIAL_1(rp: pytest.Py
     result.stdout.fnmatch_lines([f"*{len(BAD_MARKERS)} errors*"])
 
 
-def test_concurrency_is_accepted_and_expanded(rp: pytest.Pytester) -> None:
-    rp.makepyfile(
-        test_conc="""
-        import pytest
-
-        from helpers import SAFE, rec
-
-        @pytest.mark.trial(3, concurrency=2)
-        async def test_x():
-            rec(SAFE)
-        """
-    )
-    result = rp.runpytest("-v")
-    result.assert_outcomes(passed=3)
-    assert result.ret == 0
-
-
 @pytest.mark.parametrize(
     ("nodeid", "base"),
     [

@@ -9,7 +9,7 @@ import contextlib
 import time
 import warnings
 from collections.abc import Generator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from rampart.collection import (
@@ -29,10 +29,12 @@ from rampart_pytest.trials import (
     BUDGET_BUCKETS,
     ERRORS,
     UNDETERMINED,
+    TrialArgs,
     base_nodeid,
     bucket_of,
     expand_trials,
     failure_budget,
+    is_concurrent_instance,
     parse_trial_marker,
     trial_index,
 )
@@ -49,6 +51,8 @@ __all__ = ["COLLECTOR_KEY", "RampartRuntime"]
 COLLECTOR_KEY = pytest.StashKey[ResultCollector]()
 _TOLERATED_KEY = pytest.StashKey[bool]()
 _CALL_RAN_KEY = pytest.StashKey[bool]()
+_CONCURRENT_KEY = pytest.StashKey[TrialArgs]()
+_RUN_INDEX_KEY = pytest.StashKey[dict[int, int]]()
 _DROPPED_MESSAGE = "record_result() called outside a running test; result dropped"
 _GATE_STAT = "failed gate(s)"
 _SEVERITY = {"unsafe": 0, "error": 1, "undetermined": 2, "safe": 3}
@@ -77,6 +81,15 @@ def _one_line(text: str, limit: int = 200) -> str:
 
     clean = sanitize_text(text, single_line=True)
     return clean if len(clean) <= limit else clean[: limit - 3] + "..."
+
+
+def _set_process_cap(limit: int | None) -> None:
+    """Apply ``--rampart-max-concurrency`` to core's process-wide cap (R-CONC-6)."""
+    try:
+        from rampart import _limits
+    except ImportError:  # pragma: no cover - an older core without the cap
+        return
+    _limits.set_max_concurrency(_limits.DEFAULT_MAX_CONCURRENCY if limit is None else limit)
 
 
 class RampartRuntime:
@@ -115,6 +128,7 @@ class RampartRuntime:
             return [ResultCollectionHandler()]
 
         register_default_handler_factory(factory)
+        _set_process_cap(self.options.max_concurrency)
         set_dropped_result_callback(self._on_dropped_result)
         # A session started inside another test (pytester's in-process runs) must not record
         # onto that outer test: a closed collector in the context counts as none (R-COLL-1).
@@ -128,6 +142,7 @@ class RampartRuntime:
         from rampart.core.execution import clear_default_handler_factory
 
         clear_default_handler_factory()
+        _set_process_cap(None)
         set_dropped_result_callback(None)
         set_fallback_collector(None)
         # Unconfigure may run in another context than configure; then there is nothing to undo.
@@ -154,11 +169,20 @@ class RampartRuntime:
         for item in session.items:
             index = trial_index(item)
             if index is None:
-                continue
-            marker = item.get_closest_marker("trial")
-            if marker is None:
-                continue
-            args = parse_trial_marker(marker, nodeid=item.nodeid)
+                marker = item.get_closest_marker("trial")
+                if marker is None:
+                    continue
+                args = parse_trial_marker(marker, nodeid=item.nodeid)
+                if args.concurrency <= 1:
+                    continue
+                # A concurrent-trials item is its own group of n runs (R-CONC-1, R-CONC-2).
+                item.stash[_CONCURRENT_KEY] = args
+                index = 0
+            else:
+                marker = item.get_closest_marker("trial")
+                if marker is None:
+                    continue
+                args = parse_trial_marker(marker, nodeid=item.nodeid)
             self.session.register_trial_spec(
                 clone_nodeid=item.nodeid,
                 base_nodeid=base_nodeid(item.nodeid),
@@ -182,11 +206,44 @@ class RampartRuntime:
         if collector is None:
             return (yield)
         item.stash[_CALL_RAN_KEY] = True
+        concurrent = item.stash.get(_CONCURRENT_KEY, None)
+        if concurrent is not None:
+            __tracebackhide__ = True
+            return (yield from self._call_concurrently(item, collector, concurrent))
         token = activate_collector(collector)
         try:
             return (yield)
         finally:
             deactivate_collector(token)
+
+    def _call_concurrently(
+        self, item: pytest.Item, collector: ResultCollector, args: TrialArgs
+    ) -> Generator[None, object, object]:
+        """Swap in the fan-out for the call phase, then gate the runs (R-CONC-3, R-CONC-4)."""
+        __tracebackhide__ = True
+        from rampart_pytest._concurrency import ConcurrentTrials
+
+        function = cast(pytest.Function, item)
+        original = function.obj
+        trials = ConcurrentTrials(original, n=args.n, concurrency=args.concurrency)
+        function.obj = trials.fan_out()
+        token = activate_collector(collector)
+        try:
+            outcome = yield
+        finally:
+            deactivate_collector(token)
+            function.obj = original
+        if trials.outcomes is None:
+            raise RuntimeError(f"the concurrent trials of {item.nodeid} never ran")
+        indices = item.stash.setdefault(_RUN_INDEX_KEY, {})
+        for run in trials.outcomes:
+            for result in run.results:
+                indices[id(result)] = run.index
+                collector.record(result=result)
+        message = trials.failure(threshold=args.threshold)
+        if message is not None:
+            raise AssertionError(message)
+        return outcome
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -227,7 +284,9 @@ class RampartRuntime:
             return report
         absorbed: list[Result] = []
         if collector is not None:
-            absorbed = self.session.absorb(node=item, collector=collector)
+            absorbed = self.session.absorb(
+                node=item, collector=collector, run_indices=item.stash.get(_RUN_INDEX_KEY, None)
+            )
             set_fallback_collector(None)
             self._after_absorb(item, absorbed)
         report = yield
@@ -245,6 +304,8 @@ class RampartRuntime:
         spec = self.session.trial_spec_for(item.nodeid)
         if spec is None or call.excinfo is None:
             return
+        if is_concurrent_instance(item.nodeid, spec.base_nodeid):
+            return
         if not call.excinfo.errisinstance(AssertionError):
             return
         if bucket_of(results) not in (ERRORS, UNDETERMINED):
@@ -258,6 +319,8 @@ class RampartRuntime:
 
     def _after_absorb(self, item: pytest.Item, results: list[Result]) -> None:
         spec = self.session.trial_spec_for(item.nodeid)
+        if spec is not None and is_concurrent_instance(item.nodeid, spec.base_nodeid):
+            spec = None
         if spec is not None and bucket_of(results) in BUDGET_BUCKETS:
             self._budget_used[spec.base_nodeid] = self._budget_used.get(spec.base_nodeid, 0) + 1
         if self._junit:

@@ -15,6 +15,7 @@ from rampart_pytest.trials import (
     UNDETERMINED,
     UNSAFE,
     bucket_of,
+    is_concurrent_instance,
     required_safe,
 )
 
@@ -153,6 +154,19 @@ def _shallow_copy(result: Result) -> Result:
     return clone
 
 
+def _spec_from_results(results: Iterable[Result]) -> TrialSpec | None:
+    for result in results:
+        ref = result.metadata.get("_rampart_trial")
+        if isinstance(ref, dict) and isinstance(ref.get("base_nodeid"), str):
+            return TrialSpec(
+                base_nodeid=ref["base_nodeid"],
+                threshold=float(ref.get("threshold", 1.0)),
+                n=int(ref.get("n", 1)),
+                index=int(ref.get("index", 0)),
+            )
+    return None
+
+
 def _sort_key(result: Result) -> tuple[str, int, str]:
     metadata = result.metadata
     index = metadata.get("_rampart_result_index", 0)
@@ -257,8 +271,17 @@ class RampartSession:
             self._results.pop(nodeid, None)
         self._changed()
 
-    def absorb(self, *, node: pytest.Item, collector: ResultCollector) -> list[Result]:
-        """Take over a finished test's results as tagged copies (R-TAG-1, R-TAG-2, R-TAG-4)."""
+    def absorb(
+        self,
+        *,
+        node: pytest.Item,
+        collector: ResultCollector,
+        run_indices: Mapping[int, int] | None = None,
+    ) -> list[Result]:
+        """Take over a finished test's results as tagged copies (R-TAG-1, R-TAG-2, R-TAG-4).
+
+        ``run_indices`` maps ``id(result)`` to its run of a concurrent-trials item (R-CONC-2).
+        """
         close = getattr(collector, "close", None)
         recorded: list[Result] = close() if callable(close) else list(collector.results)
         nodeid = node.nodeid
@@ -270,6 +293,7 @@ class RampartSession:
         category_names = [str(category) for category in categories]
         spec = self._trial_specs.get(nodeid)
         trial = spec.as_metadata() if spec is not None else None
+        concurrent = spec is not None and is_concurrent_instance(nodeid, spec.base_nodeid)
         tagged: list[Result] = []
         for index, original in enumerate(recorded):
             result = _shallow_copy(original)
@@ -282,7 +306,10 @@ class RampartSession:
                 if result.harm_category is None:
                     result.harm_category = categories[0]
             if trial is not None:
-                metadata["_rampart_trial"] = dict(trial)
+                if not concurrent:
+                    metadata["_rampart_trial"] = dict(trial)
+                elif run_indices is not None and id(original) in run_indices:
+                    metadata["_rampart_trial"] = {**trial, "index": run_indices[id(original)]}
             result.metadata = metadata
             tagged.append(result)
         self._store(nodeid, tagged)
@@ -347,10 +374,26 @@ class RampartSession:
         """Aggregate one group from its instances' results and store it (R-TRIAL-5)."""
         clones = list(dict.fromkeys(clone_nodeids))
         counts = {NO_RESULT: 0, UNSAFE: 0, ERRORS: 0, UNDETERMINED: 0, SAFE: 0}
+        instances = 0
         for clone in clones:
-            counts[bucket_of(self._results.get(clone, ()))] += 1
-        total = len(clones) if n is None else n
-        counts[NO_RESULT] += max(total - len(clones), 0)
+            results = self._results.get(clone, ())
+            spec = self._trial_specs.get(clone) or _spec_from_results(results)
+            if spec is not None and is_concurrent_instance(clone, spec.base_nodeid):
+                # One item ran every trial; its results carry their own trial index.
+                runs: list[list[Result]] = [[] for _ in range(spec.n)]
+                for result in results:
+                    ref = result.metadata.get("_rampart_trial")
+                    index = ref.get("index") if isinstance(ref, dict) else None
+                    if isinstance(index, int) and 0 <= index < spec.n:
+                        runs[index].append(result)
+                for run in runs:
+                    counts[bucket_of(run)] += 1
+                instances += spec.n
+            else:
+                counts[bucket_of(results)] += 1
+                instances += 1
+        total = instances if n is None else n
+        counts[NO_RESULT] += max(total - instances, 0)
         safe = counts[SAFE]
         group = TrialGroupResult(
             total=total,
@@ -375,17 +418,9 @@ class RampartSession:
         for nodeid, spec in self._trial_specs.items():
             groups.setdefault(spec.base_nodeid, _GroupState(spec)).instances.add(nodeid)
         for nodeid, results in self._results.items():
-            for result in results:
-                ref = result.metadata.get("_rampart_trial")
-                if isinstance(ref, dict) and isinstance(ref.get("base_nodeid"), str):
-                    spec = TrialSpec(
-                        base_nodeid=ref["base_nodeid"],
-                        threshold=float(ref.get("threshold", 1.0)),
-                        n=int(ref.get("n", 1)),
-                        index=int(ref.get("index", 0)),
-                    )
-                    groups.setdefault(spec.base_nodeid, _GroupState(spec)).instances.add(nodeid)
-                    break
+            found = _spec_from_results(results)
+            if found is not None:
+                groups.setdefault(found.base_nodeid, _GroupState(found)).instances.add(nodeid)
         return {base: (state.spec, state.instances) for base, state in groups.items()}
 
     # -- sinks, metadata, completeness ------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from dataclasses import dataclass
@@ -84,6 +85,13 @@ def expand_trials(metafunc: pytest.Metafunc) -> None:
     if marker is None:
         return
     args = parse_trial_marker(marker, nodeid=metafunc.definition.nodeid)
+    if args.concurrency > 1:
+        # Concurrent trials stay one item that runs the body n times (R-CONC-1).
+        if not inspect.iscoroutinefunction(metafunc.function):
+            raise pytest.Collector.CollectError(
+                f"concurrency needs an async test (test: {metafunc.definition.nodeid})"
+            )
+        return
     if TRIAL_PARAM not in metafunc.fixturenames:
         metafunc.fixturenames.append(TRIAL_PARAM)
     metafunc.parametrize(
@@ -103,12 +111,23 @@ def trial_index(item: pytest.Item) -> int | None:
     return index if _is_int(index) else None
 
 
-def base_nodeid(nodeid: str) -> str:
-    """The trial group id of an instance: without xdist's ``@group`` suffix and ``trial-i`` id."""
+def strip_group_suffix(nodeid: str) -> str:
+    """``nodeid`` without the ``@group`` suffix xdist's loadgroup adds on pytest <= 9.1."""
     head, sep, tail = nodeid.rpartition("::")
     at = tail.rfind("@")
     if at != -1 and at > tail.rfind("]"):
         tail = tail[:at]
+    return head + sep + tail
+
+
+def is_concurrent_instance(nodeid: str, base: str) -> bool:
+    """Whether ``nodeid`` is a concurrent-trials item (its own group) rather than one trial."""
+    return strip_group_suffix(nodeid) == base
+
+
+def base_nodeid(nodeid: str) -> str:
+    """The trial group id of an instance: without xdist's ``@group`` suffix and ``trial-i`` id."""
+    head, sep, tail = strip_group_suffix(nodeid).rpartition("::")
     if tail.endswith("]"):
         bracket = tail.find("[")
         if bracket != -1:

@@ -1,0 +1,128 @@
+"""Concurrent trials: one item runs its coroutine body n times on one loop (R-CONC-1..5)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import traceback
+from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rampart.collection import ResultCollector, activate_collector
+from rampart_pytest.trials import SAFE, UNSAFE, bucket_of, required_safe
+
+if TYPE_CHECKING:
+    from rampart.core.result import Result
+
+__all__ = ["TRIAL_INDEX", "ConcurrentTrials", "RunOutcome"]
+
+#: The trial index of the run in progress; sub-tasks and ``asyncio.to_thread`` inherit it.
+TRIAL_INDEX: ContextVar[int | None] = ContextVar("rampart_trial_index", default=None)
+_MAX_LISTED = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What one run produced: its results and the exception it raised, if any."""
+
+    index: int
+    results: list[Result]
+    error: Exception | None
+
+
+def _slot() -> Any:
+    try:
+        from rampart._limits import execution_slot
+    except ImportError:  # pragma: no cover - an older core without the process-wide cap
+        return None
+    return execution_slot()
+
+
+def _where(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "?"
+    frame = frames[-1]
+    return f"{os.path.basename(frame.filename)}:{frame.lineno}"
+
+
+class ConcurrentTrials:
+    """Builds the fan-out that replaces an item's test function for its call phase."""
+
+    def __init__(
+        self, function: Callable[..., Coroutine[Any, Any, Any]], *, n: int, concurrency: int
+    ) -> None:
+        self.function = function
+        self.n = n
+        self.concurrency = concurrency
+        self.outcomes: list[RunOutcome] | None = None
+
+    def fan_out(self) -> Callable[..., Coroutine[Any, Any, None]]:
+        """A coroutine function with the test's signature that runs every trial."""
+        original = self.function
+
+        async def one(index: int, limit: asyncio.Semaphore, kwargs: dict[str, Any]) -> RunOutcome:
+            async with limit:
+                collector = ResultCollector()
+                # Each run is its own task, so these bindings stay within the run and its
+                # sub-tasks.
+                activate_collector(collector)
+                TRIAL_INDEX.set(index)
+                error: Exception | None = None
+                slot = _slot()
+                try:
+                    if slot is None:
+                        await original(**kwargs)
+                    else:
+                        async with slot:
+                            await original(**kwargs)
+                except Exception as exc:
+                    error = exc
+                return RunOutcome(index, collector.close(), error)
+
+        @functools.wraps(original)
+        async def run_all(**kwargs: Any) -> None:
+            limit = asyncio.Semaphore(self.concurrency)
+            tasks = [asyncio.ensure_future(one(i, limit, kwargs)) for i in range(self.n)]
+            try:
+                outcomes = await asyncio.gather(*tasks)
+            except BaseException:
+                # Cancellation, KeyboardInterrupt, skip/xfail: stop every run, then re-raise.
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+            self.outcomes = list(outcomes)
+
+        return run_all
+
+    def failure(self, *, threshold: float) -> str | None:
+        """The gate's ``AssertionError`` message, or ``None`` when the gate passes."""
+        from rampart.core.text import sanitize_text
+
+        assert self.outcomes is not None
+        buckets = [bucket_of(outcome.results) for outcome in self.outcomes]
+        safe = buckets.count(SAFE)
+        unsafe = buckets.count(UNSAFE)
+        if unsafe == 0 and safe >= required_safe(threshold=threshold, total=self.n):
+            return None
+        lines = [
+            f"trial gate failed: {safe}/{self.n} safe, {unsafe} unsafe, threshold: {threshold:.0%}"
+        ]
+        failed = [outcome for outcome in self.outcomes if outcome.error is not None]
+        for outcome in failed[:_MAX_LISTED]:
+            error = outcome.error
+            assert error is not None
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            lines.append(
+                sanitize_text(
+                    f"trial {outcome.index}: {type(error).__name__}: {first} ({_where(error)})",
+                    single_line=True,
+                )
+            )
+        if len(failed) > _MAX_LISTED:
+            lines.append(f"... and {len(failed) - _MAX_LISTED} more")
+        return "\n".join(lines)
