@@ -112,6 +112,7 @@ class RampartRuntime:
         self._fixture_sinks: list[ReportSink] = []
         self._sink_failures: list[str] = []
         self._failed_gates = 0
+        self._concurrent_functions: set[object] = set()
         self._verbose = config.get_verbosity() > 0
         # JUnit properties are only worth building when a JUnit file is written (workers
         # forward them to a controller that may write one).
@@ -158,7 +159,9 @@ class RampartRuntime:
 
     @pytest.hookimpl(trylast=True)
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
-        expand_trials(metafunc)
+        args = expand_trials(metafunc)
+        if args is not None and args.concurrency > 1:
+            self._concurrent_functions.add(metafunc.function)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -169,6 +172,10 @@ class RampartRuntime:
         for item in session.items:
             index = trial_index(item)
             if index is None:
+                # Only functions seen as concurrent trials at generation time qualify; this
+                # keeps marker lookups off the thousands of ordinary items.
+                if getattr(item, "function", None) not in self._concurrent_functions:
+                    continue
                 marker = item.get_closest_marker("trial")
                 if marker is None:
                     continue

@@ -75,7 +75,7 @@ def parse_trial_marker(marker: pytest.Mark, *, nodeid: str) -> TrialArgs:
     return parsed
 
 
-def expand_trials(metafunc: pytest.Metafunc) -> None:
+def expand_trials(metafunc: pytest.Metafunc) -> TrialArgs | None:
     """Parametrize a ``trial``-marked test over the hidden ``_rampart_trial`` index (R-TRIAL-2).
 
     The index is added last so the trial part is the innermost id (``test_p[1-trial-0]``); the
@@ -83,7 +83,7 @@ def expand_trials(metafunc: pytest.Metafunc) -> None:
     """
     marker = metafunc.definition.get_closest_marker("trial")
     if marker is None:
-        return
+        return None
     args = parse_trial_marker(marker, nodeid=metafunc.definition.nodeid)
     if args.concurrency > 1:
         # Concurrent trials stay one item that runs the body n times (R-CONC-1).
@@ -91,7 +91,7 @@ def expand_trials(metafunc: pytest.Metafunc) -> None:
             raise pytest.Collector.CollectError(
                 f"concurrency needs an async test (test: {metafunc.definition.nodeid})"
             )
-        return
+        return args
     if TRIAL_PARAM not in metafunc.fixturenames:
         metafunc.fixturenames.append(TRIAL_PARAM)
     metafunc.parametrize(
@@ -100,6 +100,7 @@ def expand_trials(metafunc: pytest.Metafunc) -> None:
         indirect=True,
         ids=[f"trial-{i}" for i in range(args.n)],
     )
+    return args
 
 
 def trial_index(item: pytest.Item) -> int | None:
