@@ -203,7 +203,11 @@ class RampartRuntime:
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
         collector = ResultCollector()
-        item.stash[COLLECTOR_KEY] = collector
+        stash = item.stash
+        stash[COLLECTOR_KEY] = collector
+        # A rerun reuses the item: forget what the previous attempt noted.
+        stash[_CALL_RAN_KEY] = False
+        stash[_TOLERATED_KEY] = False
         set_fallback_collector(collector)
         return (yield)
 
@@ -242,7 +246,8 @@ class RampartRuntime:
             function.obj = original
         if trials.outcomes is None:
             raise RuntimeError(f"the concurrent trials of {item.nodeid} never ran")
-        indices = item.stash.setdefault(_RUN_INDEX_KEY, {})
+        indices: dict[int, int] = {}
+        item.stash[_RUN_INDEX_KEY] = indices
         for run in trials.outcomes:
             for result in run.results:
                 indices[id(result)] = run.index
