@@ -358,9 +358,11 @@ class RampartRuntime:
             properties.append(("rampart.tolerated", "true"))
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+    def pytest_report_teststatus(
+        self, report: pytest.TestReport
+    ) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
         if report.when == "call" and getattr(report, "rampart_tolerated", False):
-            return "tolerated", "t", "TOLERATED"
+            return "tolerated", "t", ("TOLERATED", {"yellow": True})
         return None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
