@@ -224,3 +224,19 @@ def test_sinks_incomplete_and_metadata() -> None:
 def test_get_rampart_session(pytestconfig: pytest.Config) -> None:
     session = rampart_pytest.get_rampart_session(config=pytestconfig)
     assert isinstance(session, RampartSession)
+
+
+def test_nested_session_restores_the_outer_state_R_EXEC_1(rp: pytest.Pytester) -> None:
+    from rampart import collection
+    from rampart.core import execution
+
+    factory = execution._default_factory
+    assert factory is not None
+    fallback = collection.active_collector()
+    rp.makepyfile(test_inner="def test_a():\n    pass\n")
+    rp.runpytest("--rampart-max-concurrency", "3").assert_outcomes(passed=1)
+    assert execution._default_factory is factory
+    assert collection.active_collector() is fallback
+    from rampart import _limits
+
+    assert _limits.max_concurrency() == 64

@@ -83,6 +83,14 @@ def _one_line(text: str, limit: int = 200) -> str:
     return clean if len(clean) <= limit else clean[: limit - 3] + "..."
 
 
+def _process_cap() -> int | None:
+    try:
+        from rampart import _limits
+    except ImportError:  # pragma: no cover - an older core without the cap
+        return None
+    return _limits.max_concurrency()
+
+
 def _set_process_cap(limit: int | None) -> None:
     """Apply ``--rampart-max-concurrency`` to core's process-wide cap (R-CONC-6)."""
     try:
@@ -121,9 +129,20 @@ class RampartRuntime:
     # -- configuration -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Install the collection handler factory and the dropped-result warning."""
+        """Install the collection handler factory, the dropped-result warning and the cap."""
+        from rampart import collection
         from rampart.collection import ResultCollectionHandler
+        from rampart.core import execution
         from rampart.core.execution import register_default_handler_factory
+
+        # A session started inside another one (pytester's in-process runs) puts the outer
+        # session's state back when it ends, instead of leaving it cleared.
+        self._previous = (
+            getattr(execution, "_default_factory", None),
+            getattr(collection, "_dropped_callback", None),
+            getattr(collection, "_fallback", None),
+            _process_cap(),
+        )
 
         def factory() -> list[ExecutionEventHandler]:
             return [ResultCollectionHandler()]
@@ -131,21 +150,28 @@ class RampartRuntime:
         register_default_handler_factory(factory)
         _set_process_cap(self.options.max_concurrency)
         set_dropped_result_callback(self._on_dropped_result)
-        # A session started inside another test (pytester's in-process runs) must not record
-        # onto that outer test: a closed collector in the context counts as none (R-COLL-1).
+        # A session started inside another test must not record onto that outer test: a
+        # closed collector in the context counts as none (R-COLL-1).
         shield = ResultCollector()
         shield.close()
         self._shield = activate_collector(shield)
         set_fallback_collector(None)
 
     def stop(self) -> None:
-        """Undo ``start`` (R-EXEC-1)."""
-        from rampart.core.execution import clear_default_handler_factory
+        """Undo ``start`` (R-EXEC-1: the factory is cleared, or the outer one restored)."""
+        from rampart.core.execution import (
+            clear_default_handler_factory,
+            register_default_handler_factory,
+        )
 
-        clear_default_handler_factory()
-        _set_process_cap(None)
-        set_dropped_result_callback(None)
-        set_fallback_collector(None)
+        factory, callback, fallback, cap = self._previous
+        if factory is None:
+            clear_default_handler_factory()
+        else:
+            register_default_handler_factory(factory)
+        _set_process_cap(cap)
+        set_dropped_result_callback(callback)
+        set_fallback_collector(fallback)
         # Unconfigure may run in another context than configure; then there is nothing to undo.
         with contextlib.suppress(ValueError):
             deactivate_collector(self._shield)
