@@ -125,6 +125,13 @@ def _safe_other(value: object, depth: int, max_depth: int) -> object:
     return _text(str(value))
 
 
+def _safe_top(value: object) -> object:
+    """``to_json_safe(value)``, with a shortcut for the plain dicts that fill every report."""
+    if type(value) is dict:
+        return _safe_dict(value, 0, MAX_JSON_DEPTH) if value else {}
+    return _safe(value, 0, MAX_JSON_DEPTH)
+
+
 def _key(key: object) -> str:
     if type(key) is str:
         return _text(key)
@@ -147,7 +154,7 @@ def _result_to_dict(result: Result) -> dict[str, Any]:
         "harm_category": None if category is None else _text(str(category)),
         "strategy": _text(result.strategy),
         "duration_seconds": _number(result.duration_seconds),
-        "metadata": to_json_safe(metadata),
+        "metadata": _safe_top(metadata),
         "turns": [_turn_to_dict(turn) for turn in result.turns],
         "observability_level": str(result.observability_level),
         "injections": [
@@ -180,20 +187,20 @@ def _turn_to_dict(turn: Turn) -> dict[str, Any]:
         "turn_number": turn.turn_number,
         "prompt": _optional_text(turn.request.prompt),
         "response_text": _text(response.text),
-        "response_metadata": to_json_safe(response.metadata),
+        "response_metadata": _safe_top(response.metadata),
     }
     if response.tool_calls:
         data["tool_calls"] = [
             {
                 "name": _text(call.name),
-                "arguments": to_json_safe(call.arguments),
+                "arguments": _safe_top(call.arguments),
                 "result": _optional_text(call.result),
             }
             for call in response.tool_calls
         ]
     if response.side_effects:
         data["side_effects"] = [
-            {"kind": _text(effect.kind), "details": to_json_safe(effect.details)}
+            {"kind": _text(effect.kind), "details": _safe_top(effect.details)}
             for effect in response.side_effects
         ]
     if turn.driver_reasoning:
@@ -201,7 +208,12 @@ def _turn_to_dict(turn: Turn) -> dict[str, Any]:
     evaluation = turn.eval_result
     if evaluation is not None:
         data["eval_outcome"] = str(evaluation.outcome)
-        data["eval_confidence"] = to_json_safe(evaluation.confidence)
+        confidence = evaluation.confidence
+        data["eval_confidence"] = (
+            confidence
+            if type(confidence) is float and isfinite(confidence)
+            else _safe_top(confidence)
+        )
         data["eval_rationale"] = _text(evaluation.rationale)
     return data
 
