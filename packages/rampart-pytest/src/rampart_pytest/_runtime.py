@@ -121,6 +121,7 @@ class RampartRuntime:
         self._sink_failures: list[str] = []
         self._failed_gates = 0
         self._concurrent_functions: set[object] = set()
+        self._bootstrapped = False
         self._verbose = config.get_verbosity() > 0
         # JUnit properties are only worth building when a JUnit file is written (workers
         # forward them to a controller that may write one).
@@ -235,7 +236,14 @@ class RampartRuntime:
         stash[_CALL_RAN_KEY] = False
         stash[_TOLERATED_KEY] = False
         set_fallback_collector(collector)
-        return (yield)
+        outcome = yield
+        if not self._bootstrapped:
+            # After the first successful setup, so the session is on pytest's setup stack.
+            self._bootstrapped = True
+            request = getattr(item, "_request", None)
+            if request is not None:
+                self.bootstrap_fixture_sinks(request)
+        return outcome
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:

@@ -80,17 +80,22 @@ def get_session(config: pytest.Config) -> RampartSession | None:
 
 
 @pytest.fixture(autouse=True)
-def _rampart_collect(request: pytest.FixtureRequest) -> ResultCollector | None:
-    """The running test's result collector (the plugin manages its lifetime)."""
-    from rampart_pytest._runtime import COLLECTOR_KEY
+def _rampart_collect() -> ResultCollector | None:
+    """The running test's result collector (the plugin manages its lifetime).
 
-    collector: ResultCollector | None = request.node.stash.get(COLLECTOR_KEY, None)
-    return collector
+    It asks for no other fixture: requesting ``request`` would build a fixture definition per
+    test, which is most of what an autouse fixture costs.
+    """
+    from rampart.collection import active_collector
+
+    return active_collector()
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _rampart_sink_bootstrap(request: pytest.FixtureRequest) -> None:
-    """Resolves the deprecated ``rampart_sinks`` fixture when no plugin implements the hook."""
-    runtime = request.config.stash.get(RUNTIME_KEY, None)
-    if runtime is not None:
-        runtime.bootstrap_fixture_sinks(request)
+def _rampart_sink_bootstrap() -> None:
+    """Marks where the deprecated ``rampart_sinks`` fixture is resolved for the session.
+
+    The resolution itself happens as the first test is set up (through that test's fixture
+    request), so that no fixture here asks for ``request``, which would cost every test a
+    fixture definition.
+    """
