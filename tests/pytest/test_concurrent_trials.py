@@ -396,9 +396,6 @@ async def test_b():
 
 
 @pytest.mark.xdist
-@pytest.mark.xfail(
-    strict=True, reason="the item's trial spec overrides each result's run index on the wire"
-)
 def test_concurrent_trials_under_xdist_match_the_serial_report_R_CONC_2(
     rp: pytest.Pytester,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
@@ -22,7 +23,7 @@ from rampart.core.types import (
     ToolCall,
     Turn,
 )
-from rampart_xdist import budget
+from rampart_xdist import _assemble, budget
 from rampart_xdist._constants import DEFAULT_SIZE_LIMIT_BYTES
 from rampart_xdist._errors import SchemaVersionError, SizeLimitError, WorkerOutputError
 from rampart_xdist._jsonsafe import fix_surrogates, json_safe, scrub_surrogates
@@ -78,6 +79,7 @@ _HARM: Final[dict[str, HarmCategory | str]] = {m.value: m for m in HarmCategory}
 _SUFFIX: Final = "…[truncated {k} chars]"
 _RESULT_PATH: Final = re.compile(r"results\[(\d+)\]")
 _GROUP_SUFFIX: Final = re.compile(r"@[^@:/\[\]]*\Z")
+_MAX_FLOAT: Final = sys.float_info.max
 
 Fix = Callable[[str], str]
 _T = TypeVar("_T")
@@ -117,17 +119,23 @@ class _Cuts:
 
 
 _SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+_STR_ONLY: Final = frozenset({str})
+_OUTCOME_WIRE: Final[dict[object, str]] = {m: m.value for m in EvalOutcome}
+_STATUS_WIRE: Final[dict[object, str]] = {m: m.value for m in SafetyStatus}
+_LEVEL_WIRE: Final[dict[object, str]] = {m: m.value for m in ObservabilityLevel}
 
 
-def _opaque(value: object, fix: Fix) -> str:
+def _opaque(value: object, fix: Fix = _same) -> str:
     if not value:
         return "{}"
-    if type(value) is dict and all(
-        type(k) is str and type(v) in _SCALARS for k, v in value.items()
+    if (
+        type(value) is dict
+        and _SCALARS.issuperset(map(type, value.values()))
+        and _STR_ONLY.issuperset(map(type, value))
     ):
         # Fast path: a flat mapping of exact str keys and exact scalars is its own JSON-safe
-        # form (msgspec writes NaN as null like to_json_safe does; a lone surrogate raises
-        # and takes the slow path below).
+        # form (msgspec writes NaN and infinities as null like to_json_safe does; a lone
+        # surrogate raises and takes the slow path below).
         try:
             return _ENCODER.encode(value).decode()
         except UnicodeEncodeError:
@@ -158,129 +166,175 @@ def _enum_value(value: object) -> str:
     return str(raw)
 
 
-def _turn_to_wire(turn: Turn, path: str, cuts: _Cuts, fix: Fix) -> TurnV1:
+def _texts(values: Sequence[object]) -> tuple[str, ...]:
+    if _STR_ONLY.issuperset(map(type, values)):
+        return tuple(values)  # type: ignore[arg-type]
+    return tuple([str(v) for v in values])
+
+
+def _attachments(
+    payloads: Sequence[Payload], path: Callable[[], str], cuts: _Cuts
+) -> tuple[AttachmentV1, ...]:
+    return tuple(
+        AttachmentV1(
+            id=cuts.ident(p.id, f"{path()}.attachments[{a}].id"),
+            content=p.content,
+            format=_enum_value(p.format),  # type: ignore[arg-type]
+            artifact=None
+            if p.artifact is None
+            else cuts.ident(str(p.artifact), f"{path()}.attachments[{a}].artifact"),
+            metadata=_opaque(p.metadata),
+        )
+        for a, p in enumerate(cuts.items_of(payloads, f"{path()}.attachments"))
+    )
+
+
+def _tool_calls(
+    calls: Sequence[ToolCall], path: Callable[[], str], cuts: _Cuts
+) -> tuple[ToolCallV1, ...]:
+    if len(calls) > MAX_LIST_ITEMS:
+        calls = cuts.items_of(calls, f"{path()}.tool_calls")
+    built: list[ToolCallV1] = []
+    for c in calls:
+        name = c.name
+        if len(name) > MAX_IDENTIFIER_CHARS:
+            name = cuts.ident(name, f"{path()}.tool_calls[{len(built)}].name")
+        result = c.result
+        arguments = c.arguments
+        built.append(
+            ToolCallV1(
+                name=name,
+                arguments=_opaque(arguments) if arguments else "{}",
+                result=result if result is None or type(result) is str else str(result),
+                timestamp=c.timestamp,
+            )
+        )
+    return tuple(built)
+
+
+def _side_effects(
+    effects: Sequence[SideEffect], path: Callable[[], str], cuts: _Cuts
+) -> tuple[SideEffectV1, ...]:
+    if len(effects) > MAX_LIST_ITEMS:
+        effects = cuts.items_of(effects, f"{path()}.side_effects")
+    built: list[SideEffectV1] = []
+    for e in effects:
+        kind = e.kind
+        if len(kind) > MAX_IDENTIFIER_CHARS:
+            kind = cuts.ident(kind, f"{path()}.side_effects[{len(built)}].kind")
+        details = e.details
+        built.append(SideEffectV1(kind=kind, details=_opaque(details) if details else "{}"))
+    return tuple(built)
+
+
+def _eval_to_wire(verdict: EvalResult, path: Callable[[], str], cuts: _Cuts) -> EvalV1:
+    evidence: Sequence[str] = verdict.evidence
+    if len(evidence) > MAX_LIST_ITEMS:
+        evidence = cuts.items_of(evidence, f"{path()}.eval.evidence")
+    confidence = verdict.confidence
+    if type(confidence) is not float or not 0.0 <= confidence <= 1.0:
+        confidence = _unit(confidence)
+    outcome = _OUTCOME_WIRE.get(verdict.outcome)
+    return EvalV1(
+        outcome=_enum_value(verdict.outcome) if outcome is None else outcome,  # type: ignore[arg-type]
+        confidence=confidence,
+        evidence=_texts(evidence) if evidence else (),
+        rationale=verdict.rationale,
+    )
+
+
+def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
     # The hot path of every record: no path strings are built unless something is cut.
+    def path() -> str:
+        return f"results[{index}].turns[{number}]"
+
     request = turn.request
     response = turn.response
-    attachments: tuple[AttachmentV1, ...] = ()
-    if request.attachments:
-        attachments = tuple(
-            AttachmentV1(
-                id=cuts.ident(fix(p.id), f"{path}.attachments[{a}].id"),
-                content=fix(p.content),
-                format=_enum_value(p.format),  # type: ignore[arg-type]
-                artifact=None
-                if p.artifact is None
-                else cuts.ident(fix(str(p.artifact)), f"{path}.attachments[{a}].artifact"),
-                metadata=_opaque(p.metadata, fix),
-            )
-            for a, p in enumerate(cuts.items_of(request.attachments, f"{path}.attachments"))
-        )
-    tool_calls: tuple[ToolCallV1, ...] = ()
-    if response.tool_calls:
-        calls: Sequence[ToolCall] = response.tool_calls
-        if len(calls) > MAX_LIST_ITEMS:
-            calls = cuts.items_of(calls, f"{path}.tool_calls")
-        built: list[ToolCallV1] = []
-        for c in calls:
-            name = fix(c.name)
-            if len(name) > MAX_IDENTIFIER_CHARS:
-                name = cuts.ident(name, f"{path}.tool_calls[{len(built)}].name")
-            result = c.result
-            built.append(
-                ToolCallV1(
-                    name=name,
-                    arguments=_opaque(c.arguments, fix) if c.arguments else "{}",
-                    result=None if result is None else fix(str(result)),
-                    timestamp=c.timestamp,
-                )
-            )
-        tool_calls = tuple(built)
-    side_effects: tuple[SideEffectV1, ...] = ()
-    if response.side_effects:
-        effects: Sequence[SideEffect] = response.side_effects
-        if len(effects) > MAX_LIST_ITEMS:
-            effects = cuts.items_of(effects, f"{path}.side_effects")
-        built_effects: list[SideEffectV1] = []
-        for e in effects:
-            kind = fix(e.kind)
-            if len(kind) > MAX_IDENTIFIER_CHARS:
-                kind = cuts.ident(kind, f"{path}.side_effects[{len(built_effects)}].kind")
-            built_effects.append(
-                SideEffectV1(kind=kind, details=_opaque(e.details, fix) if e.details else "{}")
-            )
-        side_effects = tuple(built_effects)
+    attachments = request.attachments
+    tool_calls = response.tool_calls
+    side_effects = response.side_effects
+    metadata = response.metadata
     verdict = turn.eval_result
-    eval_v1 = None
-    if verdict is not None:
-        evidence: Sequence[str] = verdict.evidence
-        if len(evidence) > MAX_LIST_ITEMS:
-            evidence = cuts.items_of(evidence, f"{path}.eval.evidence")
-        eval_v1 = EvalV1(
-            outcome=_enum_value(verdict.outcome),  # type: ignore[arg-type]
-            confidence=_unit(verdict.confidence),
-            evidence=tuple([fix(str(e)) for e in evidence]),
-            rationale=fix(verdict.rationale),
-        )
-    prompt = request.prompt
     return TurnV1(
         turn_number=turn.turn_number,
-        prompt=None if prompt is None else fix(prompt),
-        attachments=attachments,
-        response_text=fix(response.text),
-        tool_calls=tool_calls,
-        side_effects=side_effects,
-        response_metadata=_opaque(response.metadata, fix) if response.metadata else "{}",
-        eval=eval_v1,
+        prompt=request.prompt,
+        attachments=_attachments(attachments, path, cuts) if attachments else (),
+        response_text=response.text,
+        tool_calls=_tool_calls(tool_calls, path, cuts) if tool_calls else (),
+        side_effects=_side_effects(side_effects, path, cuts) if side_effects else (),
+        response_metadata=_opaque(metadata) if metadata else "{}",
+        eval=None if verdict is None else _eval_to_wire(verdict, path, cuts),
         timestamp=turn.timestamp,
-        driver_reasoning=fix(turn.driver_reasoning),
+        driver_reasoning=turn.driver_reasoning,
     )
+
+
+def _scrub(value: _T, fix: Fix) -> _T:
+    """``value`` (a wire struct, tuple or scalar) with ``fix`` applied to every string."""
+    if isinstance(value, str):
+        return fix(value)  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple([_scrub(v, fix) for v in value])  # type: ignore[return-value]
+    if isinstance(value, msgspec.Struct):
+        changes = {
+            name: _scrub(getattr(value, name), fix) for name in value.__struct_fields__
+        }
+        return msgspec.structs.replace(value, **changes)
+    return value
 
 
 def result_to_wire(
     result: Result, index: int, cuts: _Cuts | None = None, fix: Fix = _same
 ) -> ResultV1:
-    """The wire form of one result (no size budget applied)."""
+    """The wire form of one result (no size budget applied).
+
+    Lengths and list sizes are clipped to the R-XD-4 limits (each cut recorded in ``cuts``);
+    ``fix`` is applied to every string afterwards (it must keep lengths, as
+    ``fix_surrogates`` does).
+    """
     cuts = cuts if cuts is not None else _Cuts()
-    path = f"results[{index}]"
     category = result.harm_category
     if category is not None:
-        category = fix(_enum_value(category))
+        if type(category) is not str:
+            category = _enum_value(category)
         if len(category) > MAX_IDENTIFIER_CHARS:
-            category = cuts.ident(category, f"{path}.harm_category")
-    strategy = fix(result.strategy)
+            category = cuts.ident(category, f"results[{index}].harm_category")
+    strategy = result.strategy
     if len(strategy) > MAX_IDENTIFIER_CHARS:
-        strategy = cuts.ident(strategy, f"{path}.strategy")
+        strategy = cuts.ident(strategy, f"results[{index}].strategy")
     turns: Sequence[Turn] = result.turns
     if len(turns) > MAX_LIST_ITEMS:
-        turns = cuts.items_of(turns, f"{path}.turns")
+        turns = cuts.items_of(turns, f"results[{index}].turns")
     injections: tuple[InjectionV1, ...] = ()
     if result.injections:
+        path = f"results[{index}]"
         injections = tuple(
             InjectionV1(
-                surface_name=cuts.ident(
-                    fix(r.surface_name), f"{path}.injections[{i}].surface_name"
-                ),
+                surface_name=cuts.ident(r.surface_name, f"{path}.injections[{i}].surface_name"),
                 payload_id=None
                 if r.payload_id is None
-                else cuts.ident(fix(r.payload_id), f"{path}.injections[{i}].payload_id"),
+                else cuts.ident(r.payload_id, f"{path}.injections[{i}].payload_id"),
             )
             for i, r in enumerate(cuts.items_of(result.injections, f"{path}.injections"))
         )
-    return ResultV1(
+    status = _STATUS_WIRE.get(result.status)
+    level = _LEVEL_WIRE.get(result.observability_level)
+    duration = result.duration_seconds
+    if type(duration) is not float or not -_MAX_FLOAT <= duration <= _MAX_FLOAT:
+        duration = _finite(duration)
+    wire = ResultV1(
         index=index,
-        status=_enum_value(result.status),  # type: ignore[arg-type]
-        summary=fix(result.summary),
+        status=_enum_value(result.status) if status is None else status,  # type: ignore[arg-type]
+        summary=result.summary,
         harm_category=category,
         strategy=strategy,
-        observability_level=_enum_value(result.observability_level),  # type: ignore[arg-type]
-        duration_seconds=_finite(result.duration_seconds),
+        observability_level=_enum_value(result.observability_level) if level is None else level,  # type: ignore[arg-type]
+        duration_seconds=duration,
         injections=injections,
-        metadata=_opaque(result.metadata, fix),
-        turns=tuple(
-            [_turn_to_wire(t, f"{path}.turns[{n}]", cuts, fix) for n, t in enumerate(turns)]
-        ),
+        metadata=_opaque(result.metadata),
+        turns=tuple([_turn_to_wire(t, index, n, cuts) for n, t in enumerate(turns)]),
     )
+    return wire if fix is _same else _scrub(wire, fix)
 
 
 def _trial_ref(trial: object, cuts: _Cuts, fix: Fix) -> TrialRefV1 | None:
@@ -323,7 +377,7 @@ def _build(
     nonce = cuts.ident(fix(run_nonce), "run_nonce")
     trial_ref = _trial_ref(trial, cuts, fix)
     wire_results = tuple(
-        result_to_wire(r, i, cuts, fix) for i, r in enumerate(cuts.items_of(results, "results"))
+        [result_to_wire(r, i, cuts, fix) for i, r in enumerate(cuts.items_of(results, "results"))]
     )
     return RecordV1(
         run_nonce=nonce,
@@ -658,6 +712,10 @@ def results_from_wire(
     load: Loader = _load,
 ) -> list[Result]:
     """Rebuild results from their wire form; ``extra`` adds per-result metadata."""
+    if _assemble.FAST:
+        return _assemble.assemble_results(
+            results, extra=extra, load=load, check_index=load is not _load
+        )
     rebuilt: list[Result] = []
     for position, item in enumerate(results):
         if load is not _load and item.index != position:
@@ -699,6 +757,11 @@ def _rebuild(record: RecordV1, load: Loader) -> list[Result]:
         "_pytest_nodeid": nodeid,
         "_rampart_source_worker": record.worker,
     }
+    # A concurrent-trials item is its own group (its id is the base id); each of its results
+    # already carries the trial reference of the run that produced it (R-CONC-2), which the
+    # record's one spec must not overwrite.
+    if trial is not None and strip_group_suffix(trial.base_nodeid) == nodeid:
+        trial = None
     if trial is not None:
         common["_rampart_trial"] = {
             "base_nodeid": strip_group_suffix(trial.base_nodeid),
