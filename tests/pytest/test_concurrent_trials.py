@@ -1,6 +1,6 @@
-"""Concurrent trials under stress: attribution, gates, crashes, cancellation, runners, cap.
+"""Concurrent trials: one item, n runs; attribution, gates, crashes, cancellation, runners, cap.
 
-R-CONC-1..6. Complements ``test_concurrency.py``, which pins the basic shape of the feature.
+R-CONC-1..6.
 """
 
 from __future__ import annotations
@@ -10,6 +10,157 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+CONCURRENT = """
+import asyncio
+import pytest
+from rampart_pytest._concurrency import TRIAL_INDEX
+from helpers import SAFE, UNDETERMINED, UNSAFE, rec
+
+state = {"now": 0, "peak": 0, "setups": 0}
+
+
+@pytest.fixture
+def shared():
+    state["setups"] += 1
+    return state
+
+
+@pytest.mark.trial(8, threshold=0.75, concurrency=3)
+async def test_fan_out(shared):
+    shared["now"] += 1
+    shared["peak"] = max(shared["peak"], shared["now"])
+    await asyncio.sleep(0.01)
+    index = await asyncio.to_thread(TRIAL_INDEX.get)
+    shared["now"] -= 1
+    if index == 5:
+        rec(UNDETERMINED, "could not tell")
+        assert False, "blind run"
+    rec(SAFE, f"run {index}")
+
+
+def test_checks():
+    assert state["peak"] == 3
+    assert state["setups"] == 1
+
+
+@pytest.mark.trial(4, concurrency=2)
+async def test_gate_fails():
+    index = TRIAL_INDEX.get()
+    if index in (1, 2):
+        rec(UNSAFE, "leaked \\x1b[31msecret")
+        raise AssertionError("leaked\\nsecond line")
+    rec(SAFE)
+"""
+
+
+def test_concurrent_trials_run_in_one_item_R_CONC_1_R_CONC_2(rp: pytest.Pytester) -> None:
+    rp.makepyfile(test_conc=CONCURRENT)
+    result = rp.runpytest("-p", "no:randomly", "-v", "--rampart-report", "r.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "test_conc.py::test_fan_out PASSED*",
+            "test_conc.py::test_checks PASSED*",
+            "test_conc.py::test_gate_fails FAILED*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "E *AssertionError: trial gate failed: 2/4 safe, 2 unsafe, threshold: 100%",
+            "    trial 1: AssertionError: leaked (test_conc.py:*)",
+            "    trial 2: AssertionError: leaked (test_conc.py:*)",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "  FAIL  test_conc.py::test_gate_fails [[]2/4 safe, 50% pass rate*",
+            "  PASS  test_conc.py::test_fan_out [[]7/8 safe, 88% pass rate, threshold: 75%]*",
+        ]
+    )
+    assert "\x1b[31m" not in result.stdout.str()
+    report = json.loads(Path(rp.path, "r.json").read_text())
+    fan_out = [
+        r
+        for rs in report["by_harm_category"].values()
+        for r in rs
+        if r["metadata"]["_pytest_nodeid"] == "test_conc.py::test_fan_out"
+    ]
+    assert sorted(r["trial"]["index"] for r in fan_out) == list(range(8))
+    assert {r["trial"]["base_nodeid"] for r in fan_out} == {"test_conc.py::test_fan_out"}
+
+
+def test_concurrency_on_a_sync_test_is_a_collection_error_R_CONC_1(rp: pytest.Pytester) -> None:
+    rp.makepyfile(
+        test_sync="""
+        import pytest
+
+        @pytest.mark.trial(3, concurrency=2)
+        def test_x():
+            pass
+        """
+    )
+    result = rp.runpytest()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["concurrency needs an async test (test: test_sync.py::test_x)"])
+
+
+SKIP_AND_SAFE_FAILURES = """
+import asyncio
+import pytest
+from rampart_pytest._concurrency import TRIAL_INDEX
+from helpers import SAFE, rec
+
+
+@pytest.mark.trial(3, concurrency=3)
+async def test_skipped():
+    if TRIAL_INDEX.get() == 1:
+        pytest.skip("not here")
+    await asyncio.sleep(0.05)
+    rec(SAFE)
+
+
+@pytest.mark.trial(5, threshold=0.6, concurrency=5)
+async def test_safe_but_failing():
+    rec(SAFE)
+    assert TRIAL_INDEX.get() != 4, "wrong number of turns"
+"""
+
+
+def test_skip_applies_to_the_item_and_a_failed_run_is_never_safe_R_CONC_3_R_CONC_5(
+    rp: pytest.Pytester,
+) -> None:
+    rp.makepyfile(test_mixed=SKIP_AND_SAFE_FAILURES)
+    result = rp.runpytest("-p", "no:randomly", "-rs", "--rampart-report", "r.json")
+    result.assert_outcomes(passed=1, skipped=1)
+    report = json.loads(Path(rp.path, "r.json").read_text())
+    groups = {g["base_nodeid"]: g for g in report["trial_groups"]}
+    assert (
+        "test_mixed.py::test_skipped" not in groups
+        or groups["test_mixed.py::test_skipped"]["total"] == 0
+    )
+    group = groups["test_mixed.py::test_safe_but_failing"]
+    # The run that failed its own assertion recorded only SAFE verdicts, yet it is a failed
+    # trial: the report shows an ERROR for it, and the gate (3 of 5) still passes.
+    assert (group["safe"], group["errors"], group["passed"]) == (4, 1, True)
+    errors = [r for r in _results(report) if r["status"] == "error"]
+    assert [r["summary"] for r in errors] == [
+        "trial 4 failed: AssertionError: wrong number of turns"
+    ]
+    assert errors[0]["trial"]["index"] == 4
+
+
+def test_max_concurrency_ini_reaches_core_R_CONC_6(rp: pytest.Pytester) -> None:
+    rp.makepyfile(
+        test_cap="""
+        from rampart import _limits
+
+        def test_cap():
+            assert _limits.max_concurrency() == 5
+        """
+    )
+    rp.runpytest("-o", "rampart_max_concurrency=5").assert_outcomes(passed=1)
+
 
 INTERLEAVED = """
 import asyncio

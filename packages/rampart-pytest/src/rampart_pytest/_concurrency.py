@@ -49,6 +49,25 @@ def _where(error: BaseException) -> str:
     return f"{os.path.basename(frame.filename)}:{frame.lineno}"
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _failed_run_result(index: int, error: Exception) -> Result:
+    from rampart.core.result import Result, SafetyStatus
+
+    type_name = type(error).__name__
+    first = _first_line(error)
+    return Result(
+        status=SafetyStatus.ERROR,
+        summary=f"trial {index} failed: {type_name}: {first}"
+        if first
+        else f"trial {index} failed: {type_name}",
+        metadata={"error": first, "error_type": type_name, "location": _where(error)},
+    )
+
+
 class ConcurrentTrials:
     """Builds the fan-out that replaces an item's test function for its call phase."""
 
@@ -81,7 +100,13 @@ class ConcurrentTrials:
                             await original(**kwargs)
                 except Exception as exc:
                     error = exc
-                return RunOutcome(index, collector.close(), error)
+                results = collector.close()
+                if error is not None and bucket_of(results) == SAFE:
+                    # A run that failed is a failed trial (R-CONC-3) even if every verdict it
+                    # recorded was SAFE (the body asserted something else); an ERROR result
+                    # says so, so the report's trial group and the item's gate agree.
+                    results.append(_failed_run_result(index, error))
+                return RunOutcome(index, results, error)
 
         @functools.wraps(original)
         async def run_all(**kwargs: Any) -> None:
@@ -116,7 +141,7 @@ class ConcurrentTrials:
         for outcome in failed[:_MAX_LISTED]:
             error = outcome.error
             assert error is not None
-            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            first = _first_line(error)
             lines.append(
                 sanitize_text(
                     f"trial {outcome.index}: {type(error).__name__}: {first} ({_where(error)})",
