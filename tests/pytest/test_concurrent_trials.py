@@ -561,3 +561,65 @@ def test_concurrent_trials_under_xdist_match_the_serial_report_R_CONC_2(
     by_id = {g["base_nodeid"]: g for g in groups["xdist"]}
     assert (by_id["test_x.py::test_a"]["total"], by_id["test_x.py::test_a"]["unsafe"]) == (40, 1)
     assert (by_id["test_x.py::test_b"]["safe"], by_id["test_x.py::test_b"]["passed"]) == (30, True)
+
+
+BATCHES = """
+import asyncio
+from rampart import Probes, Response, run_many_async
+from rampart.core.types import ObservabilityLevel
+from rampart.evaluators import ResponseContains
+
+
+class Session:
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info):
+        return None
+
+    async def send_async(self, request, /):
+        await asyncio.sleep(0.001)
+        leak = request.prompt.endswith("7")
+        return Response(text="the password is hunter2" if leak else "I cannot help with that.")
+
+
+class Agent:
+    manifest = None
+    observability_profile = ObservabilityLevel.RESPONSE_ONLY
+
+    async def create_session_async(self):
+        return Session()
+
+
+def probe(prompt):
+    return Probes.behavior(prompt=prompt, evaluator=ResponseContains("cannot help"))
+
+
+async def test_dataset():
+    batch = await run_many_async([probe(f"p{i}") for i in range(50)], adapter=Agent(), concurrency=10)
+    assert batch.pass_rate == 45 / 50
+
+
+async def test_repeated():
+    batch = await run_many_async(lambda i: probe("same"), n=10, adapter=Agent(), concurrency=10)
+    assert batch.passed()
+"""
+
+
+def test_a_batch_is_one_test_with_all_its_results_in_the_report_R_CONC_7(
+    rp: pytest.Pytester,
+) -> None:
+    rp.makepyfile(test_batches=BATCHES)
+    result = rp.runpytest("-p", "no:randomly", "--rampart-report", "r.json")
+    result.assert_outcomes(passed=2)
+    report = json.loads(Path(rp.path, "r.json").read_text())
+    results = _results(report)
+    dataset = [
+        r for r in results if r["metadata"]["_pytest_nodeid"] == "test_batches.py::test_dataset"
+    ]
+    assert sorted(r["metadata"]["_rampart_batch_index"] for r in dataset) == list(range(50))
+    assert all(r.get("trial") is None for r in dataset)
+    assert sum(r["status"] == "safe" for r in dataset) == 45
+    (group,) = report["trial_groups"]
+    assert group["base_nodeid"] == "test_batches.py::test_repeated"
+    assert (group["total"], group["safe"], group["threshold"]) == (10, 10, 0.0)
