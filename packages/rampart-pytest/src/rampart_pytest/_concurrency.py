@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from rampart.collection import ResultCollector, activate_collector
 from rampart_pytest.trials import SAFE, UNSAFE, bucket_of, required_safe
 
@@ -22,6 +23,7 @@ __all__ = ["TRIAL_INDEX", "ConcurrentTrials", "RunOutcome"]
 #: The trial index of the run in progress; sub-tasks and ``asyncio.to_thread`` inherit it.
 TRIAL_INDEX: ContextVar[int | None] = ContextVar("rampart_trial_index", default=None)
 _MAX_LISTED = 20
+_FAILED = pytest.fail.Exception
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,7 @@ class RunOutcome:
 
     index: int
     results: list[Result]
-    error: Exception | None
+    error: BaseException | None
 
 
 def _slot() -> Any:
@@ -54,7 +56,7 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else ""
 
 
-def _failed_run_result(index: int, error: Exception) -> Result:
+def _failed_run_result(index: int, error: BaseException) -> Result:
     from rampart.core.result import Result, SafetyStatus
 
     type_name = type(error).__name__
@@ -90,7 +92,7 @@ class ConcurrentTrials:
                 # sub-tasks.
                 activate_collector(collector)
                 TRIAL_INDEX.set(index)
-                error: Exception | None = None
+                error: BaseException | None = None
                 slot = _slot()
                 try:
                     if slot is None:
@@ -98,7 +100,9 @@ class ConcurrentTrials:
                     else:
                         async with slot:
                             await original(**kwargs)
-                except Exception as exc:
+                except (Exception, _FAILED) as exc:
+                    # ``pytest.fail`` is a failed assertion in all but its base class; skip,
+                    # xfail, cancellation and interrupts propagate and stop every run.
                     error = exc
                 results = collector.close()
                 if error is not None and bucket_of(results) == SAFE:
