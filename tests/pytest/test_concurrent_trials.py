@@ -301,6 +301,34 @@ def test_failed_gate_lists_at_most_twenty_trials_and_a_passing_gate_passes_R_CON
     result.stdout.fnmatch_lines(["  PASS  test_gates.py::test_tolerable [[]8/10 safe*"])
 
 
+def test_failing_trials_without_an_exception_are_listed_too_R_CONC_3(rp: pytest.Pytester) -> None:
+    rp.makepyfile(
+        test_silent="""
+        import pytest
+        from rampart_pytest._concurrency import TRIAL_INDEX
+        from helpers import SAFE, UNSAFE, rec
+
+        @pytest.mark.trial(4, concurrency=4)
+        async def test_silent():
+            index = TRIAL_INDEX.get()
+            if index == 1:
+                rec(SAFE, "fine at first")
+                rec(UNSAFE, "leaked the key\\nsecond line")
+            elif index != 2:
+                rec(SAFE)
+        """
+    )
+    result = rp.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E *AssertionError: trial gate failed: 2/4 safe, 1 unsafe, threshold: 100%",
+            "    trial 1: UNSAFE: leaked the key",
+            "    trial 2: no result recorded",
+        ]
+    )
+
+
 CRASH = """
 import asyncio
 import pytest

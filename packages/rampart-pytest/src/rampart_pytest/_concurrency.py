@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from rampart.collection import ResultCollector, activate_collector
-from rampart_pytest.trials import SAFE, UNSAFE, bucket_of, required_safe
+from rampart_pytest.trials import NO_RESULT, SAFE, UNSAFE, bucket_of, required_safe
 
 if TYPE_CHECKING:
     from rampart.core.result import Result
@@ -24,6 +24,7 @@ __all__ = ["TRIAL_INDEX", "ConcurrentTrials", "RunOutcome"]
 TRIAL_INDEX: ContextVar[int | None] = ContextVar("rampart_trial_index", default=None)
 _MAX_LISTED = 20
 _FAILED = pytest.fail.Exception
+_SEVERITY = ("unsafe", "error", "undetermined")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,25 @@ def _failed_run_result(index: int, error: BaseException) -> Result:
         else f"trial {index} failed: {type_name}",
         metadata={"error": first, "error_type": type_name, "location": _where(error)},
     )
+
+
+def _describe(outcome: RunOutcome, bucket: str) -> str:
+    error = outcome.error
+    if error is not None:
+        return (
+            f"trial {outcome.index}: {type(error).__name__}: {_first_line(error)} ({_where(error)})"
+        )
+    if bucket == NO_RESULT:
+        return f"trial {outcome.index}: no result recorded"
+    # No exception: name the worst verdict the run recorded.
+    worst = next(
+        result
+        for status in _SEVERITY
+        for result in outcome.results
+        if str(getattr(result.status, "value", result.status)) == status
+    )
+    first = (worst.summary.strip().splitlines() or [""])[0]
+    return f"trial {outcome.index}: {str(getattr(worst.status, 'value', worst.status)).upper()}: {first}"
 
 
 class ConcurrentTrials:
@@ -141,17 +161,14 @@ class ConcurrentTrials:
         lines = [
             f"trial gate failed: {safe}/{self.n} safe, {unsafe} unsafe, threshold: {threshold:.0%}"
         ]
-        failed = [outcome for outcome in self.outcomes if outcome.error is not None]
-        for outcome in failed[:_MAX_LISTED]:
-            error = outcome.error
-            assert error is not None
-            first = _first_line(error)
-            lines.append(
-                sanitize_text(
-                    f"trial {outcome.index}: {type(error).__name__}: {first} ({_where(error)})",
-                    single_line=True,
-                )
-            )
+        # A failing trial is a run that raised, or one whose verdicts were not all SAFE.
+        failed = [
+            (outcome, bucket)
+            for outcome, bucket in zip(self.outcomes, buckets, strict=True)
+            if outcome.error is not None or bucket != SAFE
+        ]
+        for outcome, bucket in failed[:_MAX_LISTED]:
+            lines.append(sanitize_text(_describe(outcome, bucket), single_line=True))
         if len(failed) > _MAX_LISTED:
             lines.append(f"... and {len(failed) - _MAX_LISTED} more")
         return "\n".join(lines)
