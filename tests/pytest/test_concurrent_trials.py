@@ -656,3 +656,45 @@ def test_a_batch_is_one_test_with_all_its_results_in_the_report_R_CONC_7(
     (group,) = report["trial_groups"]
     assert group["base_nodeid"] == "test_batches.py::test_repeated"
     assert (group["total"], group["safe"], group["threshold"]) == (10, 10, 0.0)
+
+
+SAME_GROUP = """
+import itertools
+import pytest
+from helpers import SAFE, ERROR, UNDETERMINED, rec
+
+counters = {"expanded": itertools.count(), "concurrent": itertools.count()}
+
+
+async def body(form):
+    i = next(counters[form])
+    if i == 11:
+        return
+    rec(ERROR if i % 5 == 0 else UNDETERMINED if i % 7 == 3 else SAFE, f"call {i}")
+
+
+@pytest.mark.trial(20, threshold=0.6)
+async def test_expanded():
+    await body("expanded")
+
+
+@pytest.mark.trial(20, threshold=0.6, concurrency=8)
+async def test_concurrent():
+    await body("concurrent")
+"""
+
+
+def test_report_shows_the_same_trial_group_as_the_expanded_form_R_CONC_2(
+    rp: pytest.Pytester,
+) -> None:
+    rp.makepyfile(test_same=SAME_GROUP)
+    result = rp.runpytest("-p", "no:randomly", "--rampart-report", "r.json")
+    result.assert_outcomes(passed=21)
+    groups = {
+        g.pop("base_nodeid"): g
+        for g in json.loads(Path(rp.path, "r.json").read_text())["trial_groups"]
+    }
+    expanded = groups["test_same.py::test_expanded"]
+    assert groups["test_same.py::test_concurrent"] == expanded
+    assert (expanded["safe"], expanded["errors"], expanded["undetermined"]) == (13, 4, 2)
+    assert (expanded["no_result"], expanded["passed"]) == (1, True)
