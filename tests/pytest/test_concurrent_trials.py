@@ -698,3 +698,15 @@ def test_report_shows_the_same_trial_group_as_the_expanded_form_R_CONC_2(
     assert groups["test_same.py::test_concurrent"] == expanded
     assert (expanded["safe"], expanded["errors"], expanded["undetermined"]) == (13, 4, 2)
     assert (expanded["no_result"], expanded["passed"]) == (1, True)
+
+
+def test_without_an_asyncio_loop_the_error_names_the_limit_R_CONC_5() -> None:
+    """Driven by a non-asyncio runner (trio), the fan-out says so instead of failing obscurely."""
+    from rampart_pytest._concurrency import ConcurrentTrials
+
+    async def body() -> None:
+        return None
+
+    coroutine = ConcurrentTrials(body, n=2, concurrency=2).fan_out()()
+    with pytest.raises(RuntimeError, match=r"asyncio event loop \(trio is not supported\)"):
+        coroutine.send(None)

@@ -134,6 +134,12 @@ class ConcurrentTrials:
 
         @functools.wraps(original)
         async def run_all(**kwargs: Any) -> None:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                raise RuntimeError(
+                    "concurrent trials need an asyncio event loop (trio is not supported)"
+                ) from None
             limit = asyncio.Semaphore(self.concurrency)
             tasks = [asyncio.ensure_future(one(i, limit, kwargs)) for i in range(self.n)]
             try:
