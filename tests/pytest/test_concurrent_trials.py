@@ -580,6 +580,7 @@ async def test_b():
 
 
 @pytest.mark.xdist
+@pytest.mark.slow
 def test_concurrent_trials_under_xdist_match_the_serial_report_R_CONC_2(
     rp: pytest.Pytester,
 ) -> None:
