@@ -80,6 +80,8 @@ _SUFFIX: Final = "…[truncated {k} chars]"
 _RESULT_PATH: Final = re.compile(r"results\[(\d+)\]")
 _GROUP_SUFFIX: Final = re.compile(r"@[^@:/\[\]]*\Z")
 _MAX_FLOAT: Final = sys.float_info.max
+# Nesting deeper than MAX_METADATA_DEPTH needs more than that many opening and closing brackets.
+_DEEP_MIN_CHARS: Final = 2 * (MAX_METADATA_DEPTH + 1)
 
 Fix = Callable[[str], str]
 _T = TypeVar("_T")
@@ -119,27 +121,23 @@ class _Cuts:
 
 
 _SCALARS: Final = frozenset({str, int, float, bool, type(None)})
-_STR_ONLY: Final = frozenset({str})
-_OUTCOME_WIRE: Final[dict[object, str]] = {m: m.value for m in EvalOutcome}
-_STATUS_WIRE: Final[dict[object, str]] = {m: m.value for m in SafetyStatus}
-_LEVEL_WIRE: Final[dict[object, str]] = {m: m.value for m in ObservabilityLevel}
 
 
 def _opaque(value: object, fix: Fix = _same) -> str:
     if not value:
         return "{}"
-    if (
-        type(value) is dict
-        and _SCALARS.issuperset(map(type, value.values()))
-        and _STR_ONLY.issuperset(map(type, value))
-    ):
+    if type(value) is dict:
         # Fast path: a flat mapping of exact str keys and exact scalars is its own JSON-safe
         # form (msgspec writes NaN and infinities as null like to_json_safe does; a lone
-        # surrogate raises and takes the slow path below).
-        try:
-            return _ENCODER.encode(value).decode()
-        except UnicodeEncodeError:
-            pass
+        # surrogate raises and takes the slow path below). A plain loop is the cheapest check.
+        for key, item in value.items():
+            if type(key) is not str or type(item) not in _SCALARS:
+                break
+        else:
+            try:
+                return _ENCODER.encode(value).decode()
+            except UnicodeEncodeError:
+                pass
     safe = json_safe(value)
     if not isinstance(safe, dict):
         safe = {"_rampart_value": safe}
@@ -161,44 +159,50 @@ def _unit(value: float) -> float:
     return min(max(number, 0.0), 1.0)
 
 
-def _enum_value(value: object) -> str:
+def _enum_value(value: object) -> Any:
+    # Any: the result feeds Literal-typed wire fields; the decoder checks the actual value.
     raw = getattr(value, "value", value)
     return str(raw)
 
 
 def _texts(values: Sequence[object]) -> tuple[str, ...]:
-    if _STR_ONLY.issuperset(map(type, values)):
-        return tuple(values)  # type: ignore[arg-type]
-    return tuple([str(v) for v in values])
+    for value in values:
+        if type(value) is not str:
+            return tuple([str(v) for v in values])
+    return tuple(values)  # type: ignore[arg-type]
+
+
+def _tpath(index: int, number: int) -> str:
+    return f"results[{index}].turns[{number}]"
 
 
 def _attachments(
-    payloads: Sequence[Payload], path: Callable[[], str], cuts: _Cuts
+    payloads: Sequence[Payload], index: int, number: int, cuts: _Cuts
 ) -> tuple[AttachmentV1, ...]:
     return tuple(
         AttachmentV1(
-            id=cuts.ident(p.id, f"{path()}.attachments[{a}].id"),
+            id=cuts.ident(p.id, f"{_tpath(index, number)}.attachments[{a}].id"),
             content=p.content,
-            format=_enum_value(p.format),  # type: ignore[arg-type]
+            format=_enum_value(p.format),
             artifact=None
             if p.artifact is None
-            else cuts.ident(str(p.artifact), f"{path()}.attachments[{a}].artifact"),
+            else cuts.ident(str(p.artifact), f"{_tpath(index, number)}.attachments[{a}].artifact"),
             metadata=_opaque(p.metadata),
         )
-        for a, p in enumerate(cuts.items_of(payloads, f"{path()}.attachments"))
+        for a, p in enumerate(cuts.items_of(payloads, f"{_tpath(index, number)}.attachments"))
     )
 
 
 def _tool_calls(
-    calls: Sequence[ToolCall], path: Callable[[], str], cuts: _Cuts
+    calls: Sequence[ToolCall], index: int, number: int, cuts: _Cuts
 ) -> tuple[ToolCallV1, ...]:
     if len(calls) > MAX_LIST_ITEMS:
-        calls = cuts.items_of(calls, f"{path()}.tool_calls")
+        calls = cuts.items_of(calls, f"{_tpath(index, number)}.tool_calls")
     built: list[ToolCallV1] = []
     for c in calls:
         name = c.name
         if len(name) > MAX_IDENTIFIER_CHARS:
-            name = cuts.ident(name, f"{path()}.tool_calls[{len(built)}].name")
+            name = cuts.ident(name, f"{_tpath(index, number)}.tool_calls[{len(built)}].name")
         result = c.result
         arguments = c.arguments
         built.append(
@@ -213,30 +217,31 @@ def _tool_calls(
 
 
 def _side_effects(
-    effects: Sequence[SideEffect], path: Callable[[], str], cuts: _Cuts
+    effects: Sequence[SideEffect], index: int, number: int, cuts: _Cuts
 ) -> tuple[SideEffectV1, ...]:
     if len(effects) > MAX_LIST_ITEMS:
-        effects = cuts.items_of(effects, f"{path()}.side_effects")
+        effects = cuts.items_of(effects, f"{_tpath(index, number)}.side_effects")
     built: list[SideEffectV1] = []
     for e in effects:
         kind = e.kind
         if len(kind) > MAX_IDENTIFIER_CHARS:
-            kind = cuts.ident(kind, f"{path()}.side_effects[{len(built)}].kind")
+            kind = cuts.ident(kind, f"{_tpath(index, number)}.side_effects[{len(built)}].kind")
         details = e.details
         built.append(SideEffectV1(kind=kind, details=_opaque(details) if details else "{}"))
     return tuple(built)
 
 
-def _eval_to_wire(verdict: EvalResult, path: Callable[[], str], cuts: _Cuts) -> EvalV1:
+def _eval_to_wire(verdict: EvalResult, index: int, number: int, cuts: _Cuts) -> EvalV1:
     evidence: Sequence[str] = verdict.evidence
     if len(evidence) > MAX_LIST_ITEMS:
-        evidence = cuts.items_of(evidence, f"{path()}.eval.evidence")
+        evidence = cuts.items_of(evidence, f"{_tpath(index, number)}.eval.evidence")
     confidence = verdict.confidence
     if type(confidence) is not float or not 0.0 <= confidence <= 1.0:
         confidence = _unit(confidence)
-    outcome = _OUTCOME_WIRE.get(verdict.outcome)
+    # ``_value_`` is a plain attribute; ``.value`` and hashing a member go through Python code.
+    outcome = verdict.outcome
     return EvalV1(
-        outcome=_enum_value(verdict.outcome) if outcome is None else outcome,  # type: ignore[arg-type]
+        outcome=outcome._value_ if type(outcome) is EvalOutcome else _enum_value(outcome),
         confidence=confidence,
         evidence=_texts(evidence) if evidence else (),
         rationale=verdict.rationale,
@@ -245,9 +250,6 @@ def _eval_to_wire(verdict: EvalResult, path: Callable[[], str], cuts: _Cuts) -> 
 
 def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
     # The hot path of every record: no path strings are built unless something is cut.
-    def path() -> str:
-        return f"results[{index}].turns[{number}]"
-
     request = turn.request
     response = turn.response
     attachments = request.attachments
@@ -258,15 +260,34 @@ def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
     return TurnV1(
         turn_number=turn.turn_number,
         prompt=request.prompt,
-        attachments=_attachments(attachments, path, cuts) if attachments else (),
+        attachments=_attachments(attachments, index, number, cuts) if attachments else (),
         response_text=response.text,
-        tool_calls=_tool_calls(tool_calls, path, cuts) if tool_calls else (),
-        side_effects=_side_effects(side_effects, path, cuts) if side_effects else (),
+        tool_calls=_tool_calls(tool_calls, index, number, cuts) if tool_calls else (),
+        side_effects=_side_effects(side_effects, index, number, cuts) if side_effects else (),
         response_metadata=_opaque(metadata) if metadata else "{}",
-        eval=None if verdict is None else _eval_to_wire(verdict, path, cuts),
+        eval=None if verdict is None else _eval_to_wire(verdict, index, number, cuts),
         timestamp=turn.timestamp,
         driver_reasoning=turn.driver_reasoning,
     )
+
+
+def _injections(
+    records: Sequence[InjectionRecord], index: int, cuts: _Cuts
+) -> tuple[InjectionV1, ...]:
+    if len(records) > MAX_LIST_ITEMS:
+        records = cuts.items_of(records, f"results[{index}].injections")
+    built: list[InjectionV1] = []
+    for r in records:
+        surface = r.surface_name
+        if len(surface) > MAX_IDENTIFIER_CHARS:
+            path = f"results[{index}].injections[{len(built)}].surface_name"
+            surface = cuts.ident(surface, path)
+        payload_id = r.payload_id
+        if payload_id is not None and len(payload_id) > MAX_IDENTIFIER_CHARS:
+            path = f"results[{index}].injections[{len(built)}].payload_id"
+            payload_id = cuts.ident(payload_id, path)
+        built.append(InjectionV1(surface_name=surface, payload_id=payload_id))
+    return tuple(built)
 
 
 def _scrub(value: _T, fix: Fix) -> _T:
@@ -276,9 +297,7 @@ def _scrub(value: _T, fix: Fix) -> _T:
     if isinstance(value, tuple):
         return tuple([_scrub(v, fix) for v in value])  # type: ignore[return-value]
     if isinstance(value, msgspec.Struct):
-        changes = {
-            name: _scrub(getattr(value, name), fix) for name in value.__struct_fields__
-        }
+        changes = {name: _scrub(getattr(value, name), fix) for name in value.__struct_fields__}
         return msgspec.structs.replace(value, **changes)
     return value
 
@@ -295,7 +314,9 @@ def result_to_wire(
     cuts = cuts if cuts is not None else _Cuts()
     category = result.harm_category
     if category is not None:
-        if type(category) is not str:
+        if type(category) is HarmCategory:
+            category = category._value_
+        elif type(category) is not str:
             category = _enum_value(category)
         if len(category) > MAX_IDENTIFIER_CHARS:
             category = cuts.ident(category, f"results[{index}].harm_category")
@@ -307,32 +328,27 @@ def result_to_wire(
         turns = cuts.items_of(turns, f"results[{index}].turns")
     injections: tuple[InjectionV1, ...] = ()
     if result.injections:
-        path = f"results[{index}]"
-        injections = tuple(
-            InjectionV1(
-                surface_name=cuts.ident(r.surface_name, f"{path}.injections[{i}].surface_name"),
-                payload_id=None
-                if r.payload_id is None
-                else cuts.ident(r.payload_id, f"{path}.injections[{i}].payload_id"),
-            )
-            for i, r in enumerate(cuts.items_of(result.injections, f"{path}.injections"))
-        )
-    status = _STATUS_WIRE.get(result.status)
-    level = _LEVEL_WIRE.get(result.observability_level)
+        injections = _injections(result.injections, index, cuts)
+    status = result.status
+    level = result.observability_level
     duration = result.duration_seconds
     if type(duration) is not float or not -_MAX_FLOAT <= duration <= _MAX_FLOAT:
         duration = _finite(duration)
     wire = ResultV1(
         index=index,
-        status=_enum_value(result.status) if status is None else status,  # type: ignore[arg-type]
+        status=status._value_ if type(status) is SafetyStatus else _enum_value(status),
         summary=result.summary,
         harm_category=category,
         strategy=strategy,
-        observability_level=_enum_value(result.observability_level) if level is None else level,  # type: ignore[arg-type]
+        observability_level=level._value_
+        if type(level) is ObservabilityLevel
+        else _enum_value(level),
         duration_seconds=duration,
         injections=injections,
         metadata=_opaque(result.metadata),
-        turns=tuple([_turn_to_wire(t, index, n, cuts) for n, t in enumerate(turns)]),
+        turns=tuple([_turn_to_wire(t, index, n, cuts) for n, t in enumerate(turns)])
+        if turns
+        else (),
     )
     return wire if fix is _same else _scrub(wire, fix)
 
@@ -543,7 +559,11 @@ def _parse_opaque(text: str, path: Callable[[], str]) -> dict[str, Any]:
     except (msgspec.DecodeError, UnicodeEncodeError) as exc:
         raise WorkerOutputError(f"{path()}: not a JSON object: {exc}") from None
     # Brackets inside strings only over-count, so a low count proves the depth bound cheaply.
-    if text.count("{") + text.count("[") > MAX_METADATA_DEPTH and _too_deep(value):
+    if (
+        len(text) > _DEEP_MIN_CHARS
+        and text.count("{") + text.count("[") > MAX_METADATA_DEPTH
+        and _too_deep(value)
+    ):
         raise WorkerOutputError(f"{path()}: nested deeper than {MAX_METADATA_DEPTH}")
     return value
 
