@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gc
 import json
 import math
 import sys
@@ -46,7 +45,15 @@ BATCH = 10
 BUDGET = 4.0
 TURNS = 5
 CHUNKS = 10  # interleaving granularity (see ``interleaved``)
-DISTINCT = 500  # distinct result objects, cycled, so memory stays flat at any size
+
+
+def make_batch(seq: int) -> list[Result]:
+    """The results of one test, made fresh (untimed) just before a path takes them.
+
+    A worker converts a result right after the test produced it; fresh inputs keep both paths
+    measuring their own work rather than cache misses on a large pool of old results.
+    """
+    return [make_result(seq * BATCH + k) for k in range(BATCH)]
 
 
 def make_result(i: int) -> Result:
@@ -88,10 +95,11 @@ def make_result(i: int) -> Result:
 # --- wire path -------------------------------------------------------------------------------
 
 
-def wire_round(batches: list[list[Result]]) -> tuple[float, float, float, int]:
+def wire_round(batches: list[int]) -> tuple[float, float, float, int]:
     convert = codec = rebuild = 0.0
     count = 0
-    for seq, batch in enumerate(batches):
+    for seq in batches:
+        batch = make_batch(seq)
         t0 = time.process_time()
         record = _build(
             nodeid=f"t.py::test_{seq}",
@@ -370,10 +378,11 @@ def rebuild(raw: object) -> list[Result]:
     return results
 
 
-def json_round(batches: list[list[Result]]) -> tuple[float, float, float, int]:
+def json_round(batches: list[int]) -> tuple[float, float, float, int]:
     convert = codec = rebuild_time = 0.0
     count = 0
-    for seq, batch in enumerate(batches):
+    for seq in batches:
+        batch = make_batch(seq)
         t0 = time.process_time()
         record = {
             "schema": "rampart.xdist.v1",
@@ -402,7 +411,7 @@ Timing = tuple[float, float, float, int]
 
 
 def interleaved(
-    chunks: list[list[list[Result]]], rounds: int
+    chunks: list[list[int]], rounds: int
 ) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """Per chunk, the fastest of ``rounds`` alternating runs of each path, summed.
 
@@ -429,16 +438,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10,000 results instead of 100,000")
     args = parser.parse_args()
     total = 10_000 if args.quick else 100_000
-    distinct = [make_result(i) for i in range(DISTINCT)]
-    batches = [
-        [distinct[(b * BATCH + k) % DISTINCT] for k in range(BATCH)] for b in range(total // BATCH)
-    ]
+    batches = list(range(total // BATCH))
     step = len(batches) // CHUNKS
     chunks = [batches[i : i + step] for i in range(0, len(batches), step)]
-    # The input results live for the whole run; freezing them keeps the cyclic collector from
-    # rescanning them during either path (a worker never holds this many results at once).
-    gc.collect()
-    gc.freeze()
     wire, plain = interleaved(chunks, rounds=3 if args.quick else 2)
     wire_total = wire[0] + wire[1] + wire[2]
     json_total = plain[0] + plain[1] + plain[2]

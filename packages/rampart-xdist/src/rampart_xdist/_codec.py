@@ -249,25 +249,67 @@ def _eval_to_wire(verdict: EvalResult, index: int, number: int, cuts: _Cuts) -> 
 
 
 def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
-    # The hot path of every record: no path strings are built unless something is cut.
+    # The hot path of every record, written out flat: tool calls and side effects within the
+    # limits are converted inline (positional struct arguments, in field order); anything that
+    # needs a cut goes through the helpers, which build path strings only then.
     request = turn.request
     response = turn.response
     attachments = request.attachments
-    tool_calls = response.tool_calls
-    side_effects = response.side_effects
+    calls = response.tool_calls
+    tool_calls: tuple[ToolCallV1, ...] = ()
+    if calls:
+        if len(calls) > MAX_LIST_ITEMS:
+            tool_calls = _tool_calls(calls, index, number, cuts)
+        else:
+            built: list[ToolCallV1] = []
+            for c in calls:
+                name = c.name
+                result = c.result
+                arguments = c.arguments
+                if len(name) > MAX_IDENTIFIER_CHARS:
+                    break
+                built.append(
+                    ToolCallV1(
+                        name,
+                        _opaque(arguments) if arguments else "{}",
+                        result if result is None or type(result) is str else str(result),
+                        c.timestamp,
+                    )
+                )
+            else:
+                tool_calls = tuple(built)
+            if len(built) != len(calls):
+                tool_calls = _tool_calls(calls, index, number, cuts)
+    effects = response.side_effects
+    side_effects: tuple[SideEffectV1, ...] = ()
+    if effects:
+        if len(effects) > MAX_LIST_ITEMS:
+            side_effects = _side_effects(effects, index, number, cuts)
+        else:
+            built_effects: list[SideEffectV1] = []
+            for e in effects:
+                kind = e.kind
+                details = e.details
+                if len(kind) > MAX_IDENTIFIER_CHARS:
+                    break
+                built_effects.append(SideEffectV1(kind, _opaque(details) if details else "{}"))
+            else:
+                side_effects = tuple(built_effects)
+            if len(built_effects) != len(effects):
+                side_effects = _side_effects(effects, index, number, cuts)
     metadata = response.metadata
     verdict = turn.eval_result
     return TurnV1(
-        turn_number=turn.turn_number,
-        prompt=request.prompt,
-        attachments=_attachments(attachments, index, number, cuts) if attachments else (),
-        response_text=response.text,
-        tool_calls=_tool_calls(tool_calls, index, number, cuts) if tool_calls else (),
-        side_effects=_side_effects(side_effects, index, number, cuts) if side_effects else (),
-        response_metadata=_opaque(metadata) if metadata else "{}",
-        eval=None if verdict is None else _eval_to_wire(verdict, index, number, cuts),
-        timestamp=turn.timestamp,
-        driver_reasoning=turn.driver_reasoning,
+        turn.turn_number,
+        request.prompt,
+        _attachments(attachments, index, number, cuts) if attachments else (),
+        response.text,
+        tool_calls,
+        side_effects,
+        _opaque(metadata) if metadata else "{}",
+        None if verdict is None else _eval_to_wire(verdict, index, number, cuts),
+        turn.timestamp,
+        turn.driver_reasoning,
     )
 
 
