@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 import os
 import subprocess
 import sys
@@ -95,3 +96,47 @@ def test_xdist_off_leg_really_has_no_xdist() -> None:
         import xdist  # noqa: F401
     with pytest.raises(ImportError):
         import rampart_xdist  # noqa: F401
+
+
+def test_sdists_build_wheels_on_their_own(built: dict[str, Path], tmp_path: Path) -> None:
+    """An sdist carries its own VERSION and hook, so it rebuilds without the repository."""
+    import tarfile
+
+    out = next(iter(built.values())).parent
+    sdist = next(out.glob("rampart_pytest-*.tar.gz"))
+    with tarfile.open(sdist) as tf:
+        tf.extractall(tmp_path, filter="data")
+    (source,) = tmp_path.iterdir()
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path / "w")],
+        cwd=source,
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = (tmp_path / "w").glob("*.whl")
+    assert _metadata(wheel)["Version"] == _metadata(built["rampart-pytest"])["Version"]
+
+
+def test_core_alone_installs_nothing_else(built: dict[str, Path], tmp_path: Path) -> None:
+    """``pip install rampart-core`` into an empty venv brings no other distribution."""
+    env = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    python = env / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-index", str(built["rampart-core"])],
+        check=True,
+        capture_output=True,
+    )
+    listed = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import importlib.metadata as m, json; print(json.dumps([d.metadata['Name'] for d in m.distributions()]))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    names = set(json.loads(listed)) - {"pip", "setuptools"}
+    assert names == {"rampart-core"}
+    subprocess.run([str(python), "-c", "import rampart; rampart.Result"], check=True)
