@@ -20,6 +20,17 @@ DISTRIBUTIONS = {
 }
 
 
+# Packaging does not depend on the leg: check it once per matrix run (py3.11, xdist off) and in
+# development runs outside the matrix.
+_PACKAGING_LEG = sys.version_info[:2] == (3, 11) and os.environ.get("RAMPART_TEST_LEG") in {
+    None,
+    "xdist-off",
+}
+packaging = pytest.mark.skipif(
+    not _PACKAGING_LEG, reason="packaging is checked in the py3.11 xdist-off leg"
+)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Build every distribution's wheel and sdist with hatchling, the release build backend."""
@@ -43,6 +54,7 @@ def _metadata(wheel: Path) -> email.message.Message:
         return email.message_from_bytes(zf.read(name))
 
 
+@packaging
 def test_one_version_and_exact_sibling_pins(built: dict[str, Path]) -> None:
     version = (ROOT / "VERSION").read_text(encoding="utf-8").strip()
     for dist, (_, sibling) in DISTRIBUTIONS.items():
@@ -58,6 +70,7 @@ def test_one_version_and_exact_sibling_pins(built: dict[str, Path]) -> None:
             assert f"{sibling}=={version}" in runtime
 
 
+@packaging
 def test_wheels_hold_exactly_their_import_package(built: dict[str, Path]) -> None:
     for dist, (package, _) in DISTRIBUTIONS.items():
         with zipfile.ZipFile(built[dist]) as zf:
@@ -68,6 +81,7 @@ def test_wheels_hold_exactly_their_import_package(built: dict[str, Path]) -> Non
             assert f"{package}/py.typed" in zf.namelist()
 
 
+@packaging
 def test_sdists_build_with_the_same_version(built: dict[str, Path]) -> None:
     version = (ROOT / "VERSION").read_text(encoding="utf-8").strip()
     out = next(iter(built.values())).parent
@@ -75,6 +89,7 @@ def test_sdists_build_with_the_same_version(built: dict[str, Path]) -> None:
     assert sdists == [f"{d.replace('-', '_')}-{version}.tar.gz" for d in sorted(DISTRIBUTIONS)]
 
 
+@packaging
 def test_plugin_entry_points(built: dict[str, Path]) -> None:
     expected = {
         "rampart-pytest": "rampart = rampart_pytest.plugin",
@@ -98,6 +113,7 @@ def test_xdist_off_leg_really_has_no_xdist() -> None:
         import rampart_xdist  # noqa: F401
 
 
+@packaging
 def test_sdists_build_wheels_on_their_own(built: dict[str, Path], tmp_path: Path) -> None:
     """An sdist carries its own VERSION and hook, so it rebuilds without the repository."""
     import tarfile
@@ -117,6 +133,7 @@ def test_sdists_build_wheels_on_their_own(built: dict[str, Path], tmp_path: Path
     assert _metadata(wheel)["Version"] == _metadata(built["rampart-pytest"])["Version"]
 
 
+@packaging
 def test_core_alone_installs_nothing_else(built: dict[str, Path], tmp_path: Path) -> None:
     """``pip install rampart-core`` into an empty venv brings no other distribution."""
     env = tmp_path / "venv"
