@@ -75,6 +75,9 @@ def _environment() -> dict[str, str]:
     # hatch's own environments live inside the checkout, so a clean clone starts clean.
     env.setdefault("HATCH_DATA_DIR", str(ROOT / ".hatch"))
     env.pop("VIRTUAL_ENV", None)
+    # Many tests start fresh interpreters (pytester subprocesses, xdist workers); without cached
+    # bytecode each of them recompiles pytest from source.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
