@@ -10,6 +10,9 @@ from __future__ import annotations
 # of ``import rampart``; type checkers treat the name the same way.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
+
     from rampart.attacks import Attacks
     from rampart.collection import record_result
     from rampart.concurrency import Batch, run_many_async
@@ -143,23 +146,55 @@ _SOURCES = {
     "rampart.evaluators": ("LLMJudge", "TranscriptScope"),
     "rampart.probes": ("Probes",),
 }
-_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 
 
-def __getattr__(name: str) -> object:
-    if name == "__version__":
-        from rampart._version import package_version
+# The lazy re-export machinery of every rampart package lives here rather than in a module of
+# its own: ``rampart`` is loaded before any of its subpackages anyway, so sharing it is free.
+def _lazy_exports(
+    namespace: dict[str, Any],
+    exports: Mapping[str, str],
+    *,
+    computed: Mapping[str, Callable[[], object]] | None = None,
+) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+    """Build a package's ``__getattr__`` and ``__dir__`` from a name -> defining-module map.
 
-        return package_version() or "0+unknown"
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
+    ``namespace`` is the package's ``globals()``; a resolved name is stored there so the next
+    access skips ``__getattr__``. ``computed`` names are worked out on every access instead
+    (``rampart.__version__`` reads the installed metadata) and are listed by ``__dir__`` too.
+    """
+    extra = dict(computed or {})
+    package = namespace["__name__"]
 
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> object:
+        compute = extra.get(name)
+        if compute is not None:
+            return compute()
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        value = getattr(import_module(module), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *namespace.get("__all__", ()), *extra})
+
+    return __getattr__, __dir__
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__, "__version__"})
+def _by_module(sources: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+    """Turn a defining-module -> names table (compact for long lists) into name -> module."""
+    return {name: module for module, names in sources.items() for name in names}
+
+
+def _version() -> str:
+    from rampart._version import package_version
+
+    return package_version() or "0+unknown"
+
+
+__getattr__, __dir__ = _lazy_exports(
+    globals(), _by_module(_SOURCES), computed={"__version__": _version}
+)

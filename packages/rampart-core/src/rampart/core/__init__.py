@@ -5,6 +5,8 @@ Names are resolved on first access so that importing the package stays cheap.
 
 from __future__ import annotations
 
+from rampart import _by_module, _lazy_exports
+
 # Spelled out instead of imported from ``typing``, which alone would cost more than the rest
 # of ``import rampart``; type checkers treat the name the same way.
 TYPE_CHECKING = False
@@ -150,19 +152,4 @@ _SOURCES = {
     ),
     "rampart.concurrency": ("Batch", "run_many_async"),
 }
-_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
-
-
-def __getattr__(name: str) -> object:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_exports(globals(), _by_module(_SOURCES))

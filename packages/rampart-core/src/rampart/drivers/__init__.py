@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from rampart import _lazy_exports
 from rampart.drivers._static import StaticDriver
 
 if TYPE_CHECKING:
@@ -16,14 +16,4 @@ __all__ = ["LLMDriver", "StaticDriver"]
 _LAZY = {"LLMDriver": "rampart.drivers._llm_driver"}
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_exports(globals(), _LAZY)
