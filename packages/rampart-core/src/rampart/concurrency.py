@@ -14,9 +14,9 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from rampart._gate import required_safe
 from rampart._limits import execution_slot, lend_slot
 from rampart.collection import (
     ResultCollector,
@@ -43,7 +43,7 @@ REPEAT_THRESHOLD = 0.0
 ExecutionFactory = Callable[[int], BaseExecution]
 
 
-def _check_threshold(threshold: object) -> Fraction:
+def _check_threshold(threshold: object) -> None:
     if (
         isinstance(threshold, bool)
         or not isinstance(threshold, int | float)
@@ -51,8 +51,6 @@ def _check_threshold(threshold: object) -> Fraction:
         or not 0 <= threshold <= 1
     ):
         raise ValueError(f"threshold must be a number between 0 and 1, got {threshold!r}")
-    # The decimal text, not the binary float: 0.7 * 10 must require exactly 7.
-    return Fraction(str(threshold))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,7 +64,8 @@ class Batch:
 
     def passed(self, threshold: float = 1.0) -> bool:
         """No UNSAFE result and at least ``ceil(threshold * total)`` SAFE ones (exactly)."""
-        required = math.ceil(_check_threshold(threshold) * len(self.results))
+        _check_threshold(threshold)
+        required = required_safe(threshold=threshold, total=len(self.results))
         return self._count(SafetyStatus.UNSAFE) == 0 and self._count(SafetyStatus.SAFE) >= required
 
     @property

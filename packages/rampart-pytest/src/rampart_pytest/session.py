@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
+from rampart._gate import GroupCounts
 from rampart_pytest.trials import (
     ERRORS,
     NO_RESULT,
@@ -67,7 +68,7 @@ def _wilson(successes: int, total: int) -> tuple[float, float] | None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrialGroupResult:
+class TrialGroupResult(GroupCounts):
     """One trial group's aggregate over the instances selected in this run (R-TRIAL-5)."""
 
     total: int
@@ -96,19 +97,6 @@ class TrialGroupResult:
         if self.total == 0:
             return "SKIP"
         return "PASS" if self.passed else "FAIL"
-
-    @property
-    def detail(self) -> str:
-        """A short count string such as ``8/10 safe, 2 no-result``."""
-        text = f"{self.safe}/{self.total} safe"
-        if self.no_result > 0:
-            text += f", {self.no_result} no-result"
-        return text
-
-    @property
-    def has_unsafe(self) -> bool:
-        """Whether any instance was UNSAFE."""
-        return self.unsafe > 0
 
     @property
     def pass_rate_interval(self) -> tuple[float, float] | None:

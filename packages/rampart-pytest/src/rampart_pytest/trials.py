@@ -6,27 +6,27 @@ import inspect
 import math
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+# The gate arithmetic lives in core (batches use it too); these names stay importable from here.
+from rampart._gate import BUDGET_BUCKETS as BUDGET_BUCKETS
+from rampart._gate import ERRORS as ERRORS
+from rampart._gate import NO_RESULT as NO_RESULT
+from rampart._gate import SAFE as SAFE
+from rampart._gate import UNDETERMINED as UNDETERMINED
+from rampart._gate import UNSAFE as UNSAFE
+from rampart._gate import bucket_of as bucket_of
+from rampart._gate import failure_budget as failure_budget
+from rampart._gate import required_safe as required_safe
 
-    from rampart.core.result import Result
+if TYPE_CHECKING:
+    pass
 
 TRIAL_PARAM = "_rampart_trial"
 _ALLOWED_KWARGS = frozenset({"n", "threshold", "concurrency"})
 _TRIAL_ID = re.compile(r"(?:^|-)trial-\d+$")
-
-NO_RESULT = "no_result"
-UNSAFE = "unsafe"
-ERRORS = "errors"
-UNDETERMINED = "undetermined"
-SAFE = "safe"
-#: Buckets that spend a group's failure budget (R-EXIT-1).
-BUDGET_BUCKETS = frozenset({NO_RESULT, ERRORS, UNDETERMINED})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,24 +138,3 @@ def base_nodeid(nodeid: str) -> str:
                 rest = ids[: match.start()]
                 tail = tail[:bracket] + (f"[{rest}]" if rest else "")
     return head + sep + tail
-
-
-def bucket_of(results: Iterable[Result]) -> str:
-    """The first R-TRIAL-5 bucket that matches one instance's results."""
-    statuses = {str(result.status.value) for result in results}
-    if not statuses:
-        return NO_RESULT
-    for status, bucket in (("unsafe", UNSAFE), ("error", ERRORS), ("undetermined", UNDETERMINED)):
-        if status in statuses:
-            return bucket
-    return SAFE
-
-
-def required_safe(*, threshold: float, total: int) -> int:
-    """``ceil(threshold * total)``, computed exactly from the threshold's decimal text."""
-    return math.ceil(Fraction(str(threshold)) * total)
-
-
-def failure_budget(*, threshold: float, n: int) -> int:
-    """How many non-safe, non-unsafe instances a group may have (R-EXIT-1)."""
-    return n - required_safe(threshold=threshold, total=n)

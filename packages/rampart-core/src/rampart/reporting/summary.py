@@ -12,6 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rampart._gate import GroupCounts
 from rampart.core.text import sanitize_text
 from rampart.reporting.sink import PopulationSummary, TestRunReport, TrialGroupView
 
@@ -197,7 +198,7 @@ _SCHEMA_PATTERN = re.compile(r"rampart\.report\.v(\d+)")
 
 
 @dataclass(frozen=True, kw_only=True)
-class _LoadedTrialGroup:
+class _LoadedTrialGroup(GroupCounts):
     """A trial group read from a JSON report; satisfies :class:`TrialGroupView`."""
 
     base_nodeid: str
@@ -217,17 +218,6 @@ class _LoadedTrialGroup:
     @property
     def terminal_label(self) -> str:
         return "PASS" if self.passed else "FAIL"
-
-    @property
-    def detail(self) -> str:
-        text = f"{self.safe}/{self.total} safe"
-        if self.no_result > 0:
-            text += f", {self.no_result} no-result"
-        return text
-
-    @property
-    def has_unsafe(self) -> bool:
-        return self.unsafe > 0
 
 
 def _check_schema(schema: object, path: object) -> None:
