@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from html import escape
 from math import isfinite
@@ -94,40 +92,18 @@ class HtmlReportSink:
     def write(self, report: TestRunReport, /) -> Path:
         """Render ``report``, publish the page atomically and return the file written."""
         # The temporary-file and no-overwrite publishing rules are the JSON sink's (R-JSON-6).
-        from rampart.reporting.json_file import _create_temporary, _publish_new
+        from rampart.reporting.json_file import _write_report_file
 
-        stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
-        directory = self.path.parent if self.path is not None else self.output_dir
-        assert directory is not None
         page = _render_page(report).encode("utf-8", "replace")
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, temporary = _create_temporary(directory)
-        try:
+
+        def fill(fd: int) -> None:
             with open(fd, "wb") as handle:
                 handle.write(page)
-            if self.path is not None:
-                os.replace(temporary, self.path)
-                final = self.path
-            else:
-                final = _publish_numbered(temporary, directory, stamp, _publish_new)
-        finally:
-            temporary.unlink(missing_ok=True)
+
+        final = _write_report_file(
+            path=self.path, output_dir=self.output_dir, extension="html", fill=fill
+        )
         self.last_path = final
-        return final
-
-
-def _publish_numbered(
-    temporary: Path, directory: Path, stamp: str, publish_new: Callable[[Path, Path], None]
-) -> Path:
-    suffix = 1
-    while True:
-        tail = "" if suffix == 1 else f"_{suffix}"
-        final = directory / f"run_report_{stamp}{tail}.html"
-        try:
-            publish_new(temporary, final)
-        except FileExistsError:
-            suffix += 1
-            continue
         return final
 
 

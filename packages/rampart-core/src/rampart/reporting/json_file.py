@@ -429,6 +429,48 @@ def _publish_new(temporary: Path, final: Path) -> None:
         os.replace(temporary, final)
 
 
+def _publish_numbered(temporary: Path, directory: Path, stamp: str, extension: str) -> Path:
+    """Publish under the first free ``run_report_<stamp>[_<n>].<extension>`` (R-JSON-6)."""
+    suffix = 1
+    while True:
+        tail = "" if suffix == 1 else f"_{suffix}"
+        final = directory / f"run_report_{stamp}{tail}.{extension}"
+        try:
+            _publish_new(temporary, final)
+        except FileExistsError:
+            suffix += 1
+            continue
+        return final
+
+
+def _write_report_file(
+    *,
+    path: Path | None,
+    output_dir: Path | None,
+    extension: str,
+    fill: Callable[[int], None],
+) -> Path:
+    """The publishing rules every file sink shares (R-JSON-6); returns the file written.
+
+    ``fill`` writes the content into (and closes) the descriptor of a fresh temporary file in
+    the target directory. ``path`` is then replaced atomically; in ``output_dir`` the file takes
+    a new timestamped name and never overwrites an existing one.
+    """
+    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
+    directory = path.parent if path is not None else output_dir
+    assert directory is not None
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, temporary = _create_temporary(directory)
+    try:
+        fill(fd)
+        if path is not None:
+            os.replace(temporary, path)
+            return path
+        return _publish_numbered(temporary, directory, stamp, extension)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 class JsonFileReportSink:
     """Writes the report as one JSON file (R-JSON-5, R-JSON-6).
 
@@ -460,34 +502,11 @@ class JsonFileReportSink:
 
     def write(self, report: TestRunReport, /) -> Path:
         """Write ``report`` synchronously and return the file written."""
-        stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
-        directory = self.path.parent if self.path is not None else self.output_dir
-        assert directory is not None
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, temporary = _create_temporary(directory)
-        try:
-            _write_document(fd, report)
-            if self.path is not None:
-                os.replace(temporary, self.path)
-                final = self.path
-            else:
-                final = self._publish_numbered(temporary, directory, stamp)
-        finally:
-            temporary.unlink(missing_ok=True)
+        final = _write_report_file(
+            path=self.path,
+            output_dir=self.output_dir,
+            extension="json",
+            fill=lambda fd: _write_document(fd, report),
+        )
         self.last_path = final
         return final
-
-    @staticmethod
-    def _publish_numbered(temporary: Path, directory: Path, stamp: str) -> Path:
-        suffix = 1
-        while True:
-            name = (
-                f"run_report_{stamp}.json" if suffix == 1 else f"run_report_{stamp}_{suffix}.json"
-            )
-            final = directory / name
-            try:
-                _publish_new(temporary, final)
-            except FileExistsError:
-                suffix += 1
-                continue
-            return final
