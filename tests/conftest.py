@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 
 import pytest
 
@@ -24,3 +25,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "xdist" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def no_outer_recording() -> Iterator[None]:
+    """Run executions in-process without recording their results into this suite's own run.
+
+    Our suite runs with the rampart plugin active, whose default handler factory records every
+    execution's result onto the running test: deliberately unsafe or failing executions would
+    then show up as FAIL lines in the suite's own RAMPART Safety Summary. The factory is
+    switched off for the test and the previous one (if any) put back afterwards.
+    """
+    from rampart.core import execution
+
+    saved = execution._default_factory
+    execution.clear_default_handler_factory()
+    yield
+    if saved is None:
+        execution.clear_default_handler_factory()
+    else:
+        execution.register_default_handler_factory(saved)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 
 import pytest
-from rampart.core import execution as execution_module
 from rampart.core.adapter import AgentAdapter
 from rampart.core.errors import EvaluatorError
 from rampart.core.execution import (
@@ -41,15 +39,9 @@ from ._model_fakes import (
     verdict,
 )
 
-
-@pytest.fixture(autouse=True)
-def restore_default_factory() -> Iterator[None]:
-    # The rampart pytest plugin installs its own factory; these tests run without it (so their
-    # deliberately failing executions stay out of the run's safety summary) and restore it.
-    saved = execution_module._default_factory
-    execution_module._default_factory = None
-    yield
-    execution_module._default_factory = saved
+# These tests install factories of their own and run deliberately failing executions: without
+# the plugin's factory, so nothing lands in this suite's own safety summary.
+pytestmark = pytest.mark.usefixtures("no_outer_recording")
 
 
 class Scripted(BaseExecution):
@@ -98,7 +90,7 @@ def test_events_in_order_and_duration_R_EXEC_2() -> None:
 
 
 def test_factory_handlers_come_first_and_factory_is_called_per_init_R_EXEC_1(
-    restore_default_factory: None,
+    no_outer_recording: None,
 ) -> None:
     log: list[str] = []
     calls: list[int] = []
@@ -136,13 +128,13 @@ def test_factory_handlers_come_first_and_factory_is_called_per_init_R_EXEC_1(
     assert log == ["user:on_pre_execute", "user:on_post_execute"]
 
 
-def test_non_callable_factory_is_rejected_R_BAD(restore_default_factory: None) -> None:
+def test_non_callable_factory_is_rejected_R_BAD(no_outer_recording: None) -> None:
     with pytest.raises(TypeError, match="callable"):
         register_default_handler_factory([])  # type: ignore[arg-type]
 
 
 def test_failing_factory_is_logged_and_ignored(
-    restore_default_factory: None, caplog: pytest.LogCaptureFixture
+    no_outer_recording: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     def factory() -> list[ExecutionEventHandler]:
         raise RuntimeError("factory broke")

@@ -20,6 +20,10 @@ import pytest
 from rampart import Attacks, Payload, SafetyStatus
 from rampart.evaluators import ToolCalled
 
+# The demo agent is attacked successfully on purpose: keep those UNSAFE results out of this
+# suite's own safety summary.
+pytestmark = pytest.mark.usefixtures("no_outer_recording")
+
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 
 PLAN = {
