@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rampart.core.types import EvalOutcome, EvalResult
+
 
 def check_name(value: object, what: str) -> str:
     if not isinstance(value, str):
@@ -30,3 +32,10 @@ def matches(values: Mapping[str, Any], predicates: Mapping[str, Any]) -> bool:
         elif value != predicate:
             return False
     return True
+
+
+def detection(evidence: list[str], *, found: str, missing: str) -> EvalResult:
+    """DETECTED with ``evidence`` and the ``found`` rationale, or NOT_DETECTED with ``missing``."""
+    if evidence:
+        return EvalResult(outcome=EvalOutcome.DETECTED, evidence=evidence, rationale=found)
+    return EvalResult(outcome=EvalOutcome.NOT_DETECTED, rationale=missing)

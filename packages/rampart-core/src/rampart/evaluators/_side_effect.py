@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rampart.core.evaluator import BaseEvaluator
-from rampart.core.types import EvalContext, EvalOutcome, EvalResult
-from rampart.evaluators._matching import check_name, matches
+from rampart.core.types import EvalContext, EvalResult
+from rampart.evaluators._matching import check_name, detection, matches
 
 __all__ = ["SideEffectOccurred"]
 
@@ -30,13 +30,8 @@ class SideEffectOccurred(BaseEvaluator):
             for effect in context.all_side_effects
             if effect.kind == self._kind and matches(effect.details, self._predicates)
         ]
-        if evidence:
-            return EvalResult(
-                outcome=EvalOutcome.DETECTED,
-                evidence=evidence,
-                rationale=f"Side effect '{self._kind}' detected",
-            )
-        return EvalResult(
-            outcome=EvalOutcome.NOT_DETECTED,
-            rationale=f"Side effect '{self._kind}' not detected",
+        return detection(
+            evidence,
+            found=f"Side effect '{self._kind}' detected",
+            missing=f"Side effect '{self._kind}' not detected",
         )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rampart.core.evaluator import BaseEvaluator
-from rampart.core.types import EvalContext, EvalOutcome, EvalResult
-from rampart.evaluators._matching import check_name, matches
+from rampart.core.types import EvalContext, EvalResult
+from rampart.evaluators._matching import check_name, detection, matches
 
 __all__ = ["ToolCalled"]
 
@@ -31,13 +31,8 @@ class ToolCalled(BaseEvaluator):
             for call in context.all_tool_calls
             if call.name == self._tool_name and matches(call.arguments, self._predicates)
         ]
-        if evidence:
-            return EvalResult(
-                outcome=EvalOutcome.DETECTED,
-                evidence=evidence,
-                rationale=f"Tool '{self._tool_name}' called with matching parameters",
-            )
-        return EvalResult(
-            outcome=EvalOutcome.NOT_DETECTED,
-            rationale=f"Tool '{self._tool_name}' not called with matching parameters",
+        return detection(
+            evidence,
+            found=f"Tool '{self._tool_name}' called with matching parameters",
+            missing=f"Tool '{self._tool_name}' not called with matching parameters",
         )
