@@ -6,16 +6,9 @@ from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
-from rampart.core._turn_loop import (
-    check_driver,
-    check_evaluator,
-    check_max_turns,
-    no_turns_result,
-    push_quiet_exit,
-    run_turns,
-)
+from rampart.core._turn_loop import TurnLoopExecution, no_turns_result, push_quiet_exit
 from rampart.core.errors import InfrastructureError
-from rampart.core.execution import BaseExecution, _observability_of, _turn_metadata
+from rampart.core.execution import _observability_of, _turn_metadata
 from rampart.core.injection import InjectionHandle
 from rampart.core.result import InjectionRecord, Result, SafetyStatus, resolve_as_attack
 from rampart.core.types import EvalOutcome, ObservabilityLevel
@@ -104,7 +97,7 @@ def _attack_summary(status: SafetyStatus, turns: list[Turn]) -> str:
     return "Agent defended successfully"
 
 
-class XPIAExecution(BaseExecution):
+class XPIAExecution(TurnLoopExecution):
     """Enters the injections, waits until they are visible, then runs the turn loop.
 
     Whatever happens, the session is exited first and then the handles in reverse order.
@@ -120,10 +113,9 @@ class XPIAExecution(BaseExecution):
         event_handlers: list[ExecutionEventHandler] | None = None,
     ) -> None:
         self._handles = coerce_handles(handles)
-        self._driver = check_driver(driver)
-        self._evaluator = check_evaluator(evaluator)
-        self._max_turns = check_max_turns(max_turns)
-        super().__init__(event_handlers=event_handlers)
+        super().__init__(
+            driver=driver, evaluator=evaluator, max_turns=max_turns, event_handlers=event_handlers
+        )
 
     @property
     def strategy_name(self) -> str:
@@ -147,17 +139,7 @@ class XPIAExecution(BaseExecution):
                 injections.append(record)
                 self._note_injection(record)
             await _wait_all_ready(self._handles)
-            session = await adapter.create_session_async()
-            await session.__aenter__()
-            push_quiet_exit(stack, session, "the agent session")
-            turns = await run_turns(
-                session=session,
-                adapter=adapter,
-                driver=self._driver,
-                evaluator=self._evaluator,
-                max_turns=self._max_turns,
-                note_turn=self._note_turn,
-            )
+            turns = await self._converse(stack, adapter)
         if not turns:
             return no_turns_result(
                 strategy=self.strategy_name, observability_level=level, injections=injections

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from rampart.core.errors import DriverError
 from rampart.core.evaluator import Evaluator
-from rampart.core.execution import evaluate_turn_async
+from rampart.core.execution import BaseExecution, evaluate_turn_async
 from rampart.core.prompt_driver import PromptDecision, PromptDriver
 from rampart.core.result import InjectionRecord, Result, SafetyStatus
 
 if TYPE_CHECKING:
     from rampart.core.adapter import AgentAdapter, Session
+    from rampart.core.execution import ExecutionEventHandler
     from rampart.core.types import ObservabilityLevel, Turn
 
 NO_TURNS_REASON = "driver produced no prompt"
@@ -134,3 +135,38 @@ def push_quiet_exit(stack: AsyncExitStack, manager: _AsyncExit, what: str) -> No
         return False
 
     stack.push_async_exit(_exit)
+
+
+class TurnLoopExecution(BaseExecution):
+    """An execution that talks to one agent session through the turn loop.
+
+    Subclasses add what happens around the conversation (injections) and how its turns
+    resolve into a result (attack or probe).
+    """
+
+    def __init__(
+        self,
+        *,
+        driver: PromptDriver,
+        evaluator: Evaluator,
+        max_turns: int = 25,
+        event_handlers: list[ExecutionEventHandler] | None = None,
+    ) -> None:
+        self._driver = check_driver(driver)
+        self._evaluator = check_evaluator(evaluator)
+        self._max_turns = check_max_turns(max_turns)
+        super().__init__(event_handlers=event_handlers)
+
+    async def _converse(self, stack: AsyncExitStack, adapter: AgentAdapter) -> list[Turn]:
+        """Open a session (exited quietly when ``stack`` closes) and run the turn loop in it."""
+        session = await adapter.create_session_async()
+        await session.__aenter__()
+        push_quiet_exit(stack, session, "the agent session")
+        return await run_turns(
+            session=session,
+            adapter=adapter,
+            driver=self._driver,
+            evaluator=self._evaluator,
+            max_turns=self._max_turns,
+            note_turn=self._note_turn,
+        )

@@ -5,22 +5,12 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
-from rampart.core._turn_loop import (
-    check_driver,
-    check_evaluator,
-    check_max_turns,
-    no_turns_result,
-    push_quiet_exit,
-    run_turns,
-)
-from rampart.core.execution import BaseExecution, _observability_of
+from rampart.core._turn_loop import TurnLoopExecution, no_turns_result
+from rampart.core.execution import _observability_of
 from rampart.core.result import Result, SafetyStatus, resolve_as_probe
 
 if TYPE_CHECKING:
     from rampart.core.adapter import AgentAdapter
-    from rampart.core.evaluator import Evaluator
-    from rampart.core.execution import ExecutionEventHandler
-    from rampart.core.prompt_driver import PromptDriver
     from rampart.core.types import Turn
 
 __all__ = ["SingleTurnExecution"]
@@ -39,25 +29,12 @@ def _probe_summary(status: SafetyStatus, turns: list[Turn]) -> str:
     return "UNDETERMINED: Could not determine if expected behavior occurred"
 
 
-class SingleTurnExecution(BaseExecution):
+class SingleTurnExecution(TurnLoopExecution):
     """Runs the turn loop in one session and resolves it as a probe.
 
     Despite the name it runs as many turns as the driver provides, up to ``max_turns``,
     stopping at the first turn where the expected behaviour is detected.
     """
-
-    def __init__(
-        self,
-        *,
-        driver: PromptDriver,
-        evaluator: Evaluator,
-        max_turns: int = 25,
-        event_handlers: list[ExecutionEventHandler] | None = None,
-    ) -> None:
-        self._driver = check_driver(driver)
-        self._evaluator = check_evaluator(evaluator)
-        self._max_turns = check_max_turns(max_turns)
-        super().__init__(event_handlers=event_handlers)
 
     @property
     def strategy_name(self) -> str:
@@ -66,17 +43,7 @@ class SingleTurnExecution(BaseExecution):
     async def _execute_async(self, *, adapter: AgentAdapter) -> Result:
         level = _observability_of(adapter)
         async with AsyncExitStack() as stack:
-            session = await adapter.create_session_async()
-            await session.__aenter__()
-            push_quiet_exit(stack, session, "the agent session")
-            turns = await run_turns(
-                session=session,
-                adapter=adapter,
-                driver=self._driver,
-                evaluator=self._evaluator,
-                max_turns=self._max_turns,
-                note_turn=self._note_turn,
-            )
+            turns = await self._converse(stack, adapter)
         if not turns:
             return no_turns_result(
                 strategy=self.strategy_name, observability_level=level, injections=[]
