@@ -11,6 +11,7 @@ from types import TracebackType
 from rampart.core.errors import InfrastructureError
 from rampart.core.injection import InjectionHandle, sleep_until_ready
 from rampart.core.types import Payload
+from rampart.surfaces._handle import PayloadHandle
 
 __all__ = ["LocalFileSurface"]
 
@@ -59,23 +60,12 @@ class LocalFileSurface:
         return _FileHandle(surface=self, payload=payload, ready_delay=self._ready_delay)
 
 
-class _FileHandle(InjectionHandle):
+class _FileHandle(PayloadHandle):
     def __init__(self, *, surface: LocalFileSurface, payload: Payload, ready_delay: float):
+        super().__init__(surface_name=surface.name, payload=payload)
         self._surface = surface
-        self._payload = payload
         self._ready_delay = ready_delay
         self._written: Path | None = None
-
-    def __repr__(self) -> str:
-        return f"<injection {self._payload.id} on {self._surface.name}>"
-
-    @property
-    def payload_id(self) -> str | None:
-        return self._payload.id
-
-    @property
-    def surface_name(self) -> str:
-        return self._surface.name
 
     async def wait_until_ready(self) -> None:
         await sleep_until_ready(self._ready_delay)

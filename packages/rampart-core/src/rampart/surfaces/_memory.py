@@ -7,6 +7,7 @@ from types import MappingProxyType, TracebackType
 
 from rampart.core.injection import InjectionHandle
 from rampart.core.types import Payload
+from rampart.surfaces._handle import PayloadHandle
 
 __all__ = ["InMemorySurface"]
 
@@ -36,23 +37,11 @@ class InMemorySurface:
         return _MemoryHandle(surface=self, items=self._items, payload=payload)
 
 
-class _MemoryHandle(InjectionHandle):
+class _MemoryHandle(PayloadHandle):
     def __init__(self, *, surface: InMemorySurface, items: dict[str, Payload], payload: Payload):
-        self._surface = surface
+        super().__init__(surface_name=surface.name, payload=payload)
         self._items = items
-        self._payload = payload
         self._active = False
-
-    def __repr__(self) -> str:
-        return f"<injection {self._payload.id} on {self._surface.name}>"
-
-    @property
-    def payload_id(self) -> str | None:
-        return self._payload.id
-
-    @property
-    def surface_name(self) -> str:
-        return self._surface.name
 
     async def wait_until_ready(self) -> None:
         return None
