@@ -75,7 +75,8 @@ class SampleTrialGroup:
 
     @property
     def passed(self) -> bool:
-        return self.total > 0 and self.pass_rate >= self.threshold
+        # The R-TRIAL-5 gate; a group with no counted instance is not reported as passed here.
+        return self.total > 0 and self.unsafe == 0 and self.safe >= self.threshold * self.total
 
     @property
     def verdict(self) -> str:

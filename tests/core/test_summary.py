@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,10 @@ from rampart.core.types import (
     ToolCall,
     Turn,
 )
-from rampart.reporting import JsonFileReportSink, TestRunReport, TrialGroupView, wilson_interval
+from rampart.reporting import JsonFileReportSink, TestRunReport, TrialGroupView
 from rampart.reporting.json_file import report_to_dict
 from rampart.reporting.summary import load_report, render_summary
+from tests._report_schema import SampleTrialGroup
 
 TOOL = ObservabilityLevel.TOOL_ONLY
 BLIND = ObservabilityLevel.RESPONSE_ONLY
@@ -40,49 +40,6 @@ def _r(
         observability_level=observability,
         metadata={"_pytest_nodeid": nodeid, **metadata},
     )
-
-
-@dataclass(frozen=True)
-class _Group:
-    base_nodeid: str
-    total: int
-    safe: int
-    unsafe: int = 0
-    errors: int = 0
-    no_result: int = 0
-    undetermined: int = 0
-    threshold: float = 1.0
-    tolerated: int = 0
-
-    @property
-    def pass_rate(self) -> float:
-        return self.safe / self.total if self.total else 0.0
-
-    @property
-    def passed(self) -> bool:
-        return self.unsafe == 0 and self.safe >= self.threshold * self.total
-
-    @property
-    def verdict(self) -> str:
-        return "PASSED" if self.passed else "FAILED"
-
-    @property
-    def terminal_label(self) -> str:
-        return "PASS" if self.passed else "FAIL"
-
-    @property
-    def detail(self) -> str:
-        return f"{self.safe}/{self.total} safe" + (
-            f", {self.no_result} no-result" if self.no_result else ""
-        )
-
-    @property
-    def has_unsafe(self) -> bool:
-        return self.unsafe > 0
-
-    @property
-    def pass_rate_interval(self) -> tuple[float, float] | None:
-        return wilson_interval(self.safe, self.total)
 
 
 def _example_report() -> TestRunReport:
@@ -123,7 +80,9 @@ def _example_report() -> TestRunReport:
     ]
     report = TestRunReport.from_results(results)
     report.trial_groups = {
-        "t.py::test_probe": _Group("t.py::test_probe", total=2, safe=1, unsafe=1, threshold=0.5)
+        "t.py::test_probe": SampleTrialGroup(
+            base_nodeid="t.py::test_probe", total=2, safe=1, unsafe=1, threshold=0.5
+        )
     }
     return report
 
@@ -211,7 +170,9 @@ def test_compact_caps_trial_groups_at_50_failed_first_R_TERM_2() -> None:
     groups: dict[str, TrialGroupView] = {}
     for i in range(60):
         key = f"t.py::test_{i:02d}"
-        groups[key] = _Group(key, total=4, safe=4 if i % 2 else 3, unsafe=0 if i % 2 else 1)
+        groups[key] = SampleTrialGroup(
+            base_nodeid=key, total=4, safe=4 if i % 2 else 3, unsafe=0 if i % 2 else 1
+        )
     report = TestRunReport.from_results([_r("t.py::x", SafetyStatus.SAFE, "ok")])
     report.trial_groups = groups
     lines = render_summary(report)
@@ -240,8 +201,8 @@ def test_compact_caps_trial_groups_at_50_failed_first_R_TERM_2() -> None:
 def test_trial_line_counts_tolerated_and_no_result_R_TERM_4() -> None:
     report = TestRunReport.from_results([_r("t.py::x", SafetyStatus.SAFE, "ok")])
     report.trial_groups = {
-        "t.py::test_t": _Group(
-            "t.py::test_t", total=10, safe=8, no_result=1, threshold=0.8, tolerated=2
+        "t.py::test_t": SampleTrialGroup(
+            base_nodeid="t.py::test_t", total=10, safe=8, no_result=1, threshold=0.8, tolerated=2
         )
     }
     lines = render_summary(report)
@@ -291,7 +252,9 @@ def test_hostile_text_is_sanitized_on_every_line_R_TERM_1_R_SAN_2() -> None:
         _r("t.py::test_\x1b[31mred", SafetyStatus.SAFE, hostile, "cat\x1b[5m\nx"),
     ]
     report = TestRunReport.from_results(results)
-    report.trial_groups = {"g\x1b[1m": _Group("t.py::g\x1b[1m\nz", total=1, safe=1)}
+    report.trial_groups = {
+        "g\x1b[1m": SampleTrialGroup(base_nodeid="t.py::g\x1b[1m\nz", total=1, safe=1)
+    }
     for verbose in (False, True):
         lines = render_summary(report, verbose=verbose)
         for line in lines:
