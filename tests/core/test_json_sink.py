@@ -9,7 +9,6 @@ import math
 import re
 import sys
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -28,6 +27,7 @@ from rampart.core.types import (
 )
 from rampart.reporting import JsonFileReportSink, TestRunReport, json_file, wilson_interval
 from rampart.reporting.json_file import MAX_JSON_DEPTH, report_to_dict, to_json_safe
+from tests._report_schema import SampleTrialGroup
 
 # ------------------------------------------------------------------------------------------
 # Data
@@ -84,31 +84,18 @@ def _results() -> list[Result]:
     ]
 
 
-@dataclass(frozen=True)
-class _Group:
-    base_nodeid: str
-    total: int = 2
-    safe: int = 1
-    unsafe: int = 1
-    errors: int = 0
-    no_result: int = 0
-    undetermined: int = 0
-    threshold: float = 0.5
-    pass_rate: float = 0.5
-    passed: bool = False
-    verdict: str = "FAILED"
-    terminal_label: str = "FAIL"
-    detail: str = "1/2 safe"
-    has_unsafe: bool = True
-    pass_rate_interval: tuple[float, float] | None = wilson_interval(1, 2)
-    tolerated: int = 1
+def _group(base_nodeid: str) -> SampleTrialGroup:
+    """1 of 2 safe with one unsafe at threshold 0.5: FAILED, one trial tolerated."""
+    return SampleTrialGroup(
+        base_nodeid=base_nodeid, total=2, safe=1, unsafe=1, threshold=0.5, tolerated=1
+    )
 
 
 def _report() -> TestRunReport:
     report = TestRunReport.from_results(_results(), metadata={"suite": "demo", "ratio": math.nan})
     report.trial_groups = {
-        "t.py::test_z": _Group("t.py::test_z"),
-        "t.py::test_p": _Group("t.py::test_p"),
+        "t.py::test_z": _group("t.py::test_z"),
+        "t.py::test_p": _group("t.py::test_p"),
     }
     report.incomplete_details = [
         {

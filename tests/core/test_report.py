@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
 import pytest
 from rampart.core.result import HarmCategory, Result, SafetyStatus
 from rampart.reporting import ReportSink, TestRunReport, TrialGroupView
 from rampart.reporting.json_file import JsonFileReportSink
+from tests._report_schema import SampleTrialGroup
 
 
 def _r(
@@ -113,30 +114,14 @@ def test_population_summary_overall_and_per_category() -> None:
     assert report.population_summary(harm_category="nothing").total_runs == 0
 
 
-@dataclass(frozen=True)
-class _Group:
-    base_nodeid: str = "t.py::test_x"
-    total: int = 2
-    safe: int = 2
-    unsafe: int = 0
-    errors: int = 0
-    no_result: int = 0
-    undetermined: int = 0
-    threshold: float = 1.0
-    pass_rate: float = 1.0
-    passed: bool = True
-    verdict: str = "PASSED"
-    terminal_label: str = "PASS"
-    detail: str = "2/2 safe"
-    has_unsafe: bool = False
-    pass_rate_interval: tuple[float, float] | None = None
-    tolerated: int = 0
+def _group() -> SampleTrialGroup:
+    return SampleTrialGroup(base_nodeid="t.py::test_x", total=2, safe=2)
 
 
 def test_trial_group_view_is_a_runtime_protocol() -> None:
-    assert isinstance(_Group(), TrialGroupView)
+    assert isinstance(_group(), TrialGroupView)
     assert not isinstance(object(), TrialGroupView)
-    report = TestRunReport(trial_groups={"t.py::test_x": _Group()})
+    report = TestRunReport(trial_groups={"t.py::test_x": _group()})
     assert report.trial_groups["t.py::test_x"].passed
 
 
