@@ -187,21 +187,41 @@ def _observability(adapter: AgentAdapter) -> ObservabilityLevel:
         return ObservabilityLevel.RESPONSE_ONLY
 
 
-def _timeout_result(
-    execution: BaseExecution, *, adapter: AgentAdapter, timeout: float, elapsed: float
+def _error_result(
+    execution: BaseExecution,
+    *,
+    adapter: AgentAdapter,
+    summary: str,
+    error: str,
+    error_type: str,
+    elapsed: float = 0.0,
 ) -> Result:
-    message = f"timed out after {timeout} s"
+    """An ERROR result the batch makes on an execution's behalf (it could not make its own)."""
     try:
         strategy = execution.strategy_name
     except Exception:
         strategy = ""
     return Result(
         status=SafetyStatus.ERROR,
-        summary=message,
+        summary=summary,
         duration_seconds=elapsed,
         strategy=strategy,
         observability_level=_observability(adapter),
-        metadata={"error": message, "error_type": "TimeoutError"},
+        metadata={"error": error, "error_type": error_type},
+    )
+
+
+def _timeout_result(
+    execution: BaseExecution, *, adapter: AgentAdapter, timeout: float, elapsed: float
+) -> Result:
+    message = f"timed out after {timeout} s"
+    return _error_result(
+        execution,
+        adapter=adapter,
+        summary=message,
+        error=message,
+        error_type="TimeoutError",
+        elapsed=elapsed,
     )
 
 
@@ -210,16 +230,12 @@ def _crash_result(execution: BaseExecution, exc: Exception, *, adapter: AgentAda
     # override it and break that promise, so one bad item cannot sink the whole batch.
     type_name = type(exc).__name__
     message = str(exc)
-    try:
-        strategy = execution.strategy_name
-    except Exception:
-        strategy = ""
-    return Result(
-        status=SafetyStatus.ERROR,
+    return _error_result(
+        execution,
+        adapter=adapter,
         summary=f"{type_name}: {message}" if message else type_name,
-        strategy=strategy,
-        observability_level=_observability(adapter),
-        metadata={"error": message, "error_type": type_name},
+        error=message,
+        error_type=type_name,
     )
 
 
