@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 
 import pytest
-from rampart.core import execution as execution_module
 from rampart.core.execution import BaseExecution
 from rampart.core.prompt_driver import PromptDecision
 from rampart.core.result import Result, SafetyStatus
@@ -24,13 +22,8 @@ from ._model_fakes import (
     verdict,
 )
 
-
-@pytest.fixture(autouse=True)
-def _without_default_handlers() -> Iterator[None]:
-    saved = execution_module._default_factory
-    execution_module._default_factory = None
-    yield
-    execution_module._default_factory = saved
+# Executions run in-process here; their results stay out of this suite's own summary.
+pytestmark = pytest.mark.usefixtures("no_outer_recording")
 
 
 def run(execution: BaseExecution, adapter: FakeAdapter | None = None) -> Result:

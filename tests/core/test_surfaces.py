@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rampart.attacks import Attacks
-from rampart.core import execution as execution_module
 from rampart.core.errors import InfrastructureError
 from rampart.core.injection import InjectionHandle, Surface, sleep_until_ready
 from rampart.core.result import InjectionRecord, SafetyStatus
@@ -19,13 +17,8 @@ from rampart.surfaces import InMemorySurface, LocalFileSurface
 
 from ._model_fakes import FakeAdapter
 
-
-@pytest.fixture(autouse=True)
-def _without_default_handlers() -> Iterator[None]:
-    saved = execution_module._default_factory
-    execution_module._default_factory = None
-    yield
-    execution_module._default_factory = saved
+# Executions run in-process here; their results stay out of this suite's own summary.
+pytestmark = pytest.mark.usefixtures("no_outer_recording")
 
 
 async def _enter_and_exit(handle: InjectionHandle, check: object) -> None:

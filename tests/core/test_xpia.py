@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 
 import pytest
 from rampart.attacks import Attacks, XPIAExecution
-from rampart.core import execution as execution_module
 from rampart.core.injection import InjectionHandle
 from rampart.core.manifest import AppManifest
 from rampart.core.prompt_driver import PromptDecision
@@ -30,12 +28,8 @@ from ._model_fakes import (
 TOOLS = ObservabilityLevel.TOOL_AND_SIDE_EFFECTS
 
 
-@pytest.fixture(autouse=True)
-def _without_default_handlers() -> Iterator[None]:
-    saved = execution_module._default_factory
-    execution_module._default_factory = None
-    yield
-    execution_module._default_factory = saved
+# Executions run in-process here; their results stay out of this suite's own summary.
+pytestmark = pytest.mark.usefixtures("no_outer_recording")
 
 
 def run(execution: object, adapter: FakeAdapter) -> Result:
