@@ -1,7 +1,9 @@
 """Real pytest-xdist runs through the transport (R-XD-1 .. R-XD-10, R-COLL-6, R-JSON-7, R-SINK-1).
 
-Every test here starts real worker processes with ``runpytest_subprocess``; nothing about xdist
-is mocked. Each run costs a few seconds, so each test checks several promises of one run.
+Every test here starts real worker processes in subprocesses; nothing about xdist is mocked
+(only the serial reference run is in-process). Each run costs a few seconds, most of it worker
+start-up, so each test checks several promises of one run, and the installed plugins the suites
+never use are disabled.
 """
 
 from __future__ import annotations
@@ -135,11 +137,21 @@ def write_suite(pytester: pytest.Pytester, **files: str) -> None:
     pytester.makepyfile(helpers=HELPERS, **{k: textwrap.dedent(v) for k, v in files.items()})
 
 
-def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
+# Installed plugins these runs never use; each would be imported again by every worker, and
+# worker start-up is most of the cost of a run.
+UNUSED_PLUGINS = ("-p", "no:anyio", "-p", "no:rerunfailures", "-p", "no:hypothesispytest")
+
+
+def run(
+    pytester: pytest.Pytester, *args: str, in_process: bool = False
+) -> tuple[pytest.RunResult, dict[str, Any]]:
+    """Run the suite and read its JSON report; ``in_process`` only for runs without xdist."""
     report = pytester.path / f"report-{len(list(pytester.path.glob('report-*')))}.json"
-    result = pytester.runpytest_subprocess(
-        f"--rampart-report={report}", "-p", "no:cacheprovider", *args, timeout=180
-    )
+    options = (f"--rampart-report={report}", "-p", "no:cacheprovider", *UNUSED_PLUGINS, *args)
+    if in_process:
+        result = pytester.runpytest_inprocess(*options)
+    else:
+        result = pytester.runpytest_subprocess(*options, timeout=180)
     data: dict[str, Any] = json.loads(report.read_text("utf-8")) if report.exists() else {}
     return result, data
 
@@ -179,7 +191,7 @@ def test_every_dist_mode_gives_the_serial_report_R_JSON_7_R_XD_1(
     pytester: pytest.Pytester,
 ) -> None:
     write_suite(pytester, test_alpha=SUITE_ALPHA, test_beta=SUITE_BETA)
-    serial_run, serial = run(pytester, "-p", "no:xdist")
+    serial_run, serial = run(pytester, "-p", "no:xdist", in_process=True)
     serial_run.assert_outcomes(passed=20, skipped=1)
     assert serial["total_runs"] == 20
     assert "xdist_active" not in serial["metadata"]
@@ -422,7 +434,7 @@ def test_offer_reaches_workers_and_summary_comes_back_R_XD_2_R_XD_9(
         """,
     )
     result = pytester.runpytest_subprocess(
-        "-n", "1", "--rampart-xdist-max-bytes=12345", "-s", timeout=120
+        "-n", "1", "--rampart-xdist-max-bytes=12345", "-s", *UNUSED_PLUGINS, timeout=120
     )
     result.assert_outcomes(passed=1)
     line = next(x for x in result.stdout.lines if "SUMMARY " in x).partition("SUMMARY ")[2]

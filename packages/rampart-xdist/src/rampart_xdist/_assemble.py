@@ -19,6 +19,8 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
+import msgspec
+
 from rampart.core.result import HarmCategory, InjectionRecord, Result, SafetyStatus
 from rampart.core.types import (
     EvalOutcome,
@@ -32,12 +34,15 @@ from rampart.core.types import (
     ToolCall,
     Turn,
 )
+from rampart_xdist._constants import MAX_METADATA_DEPTH
 from rampart_xdist._errors import WorkerOutputError
 from rampart_xdist.wire import ResultV1, TurnV1
 
 __all__ = ["FAST", "assemble_results"]
 
-Loader = Callable[[str, Callable[[], str]], dict[str, Any]]
+_DECODE: Final = msgspec.json.Decoder(dict[str, Any]).decode
+# Nesting deeper than MAX_METADATA_DEPTH needs more than that many opening and closing brackets.
+_DEEP_MIN_CHARS: Final = 2 * (MAX_METADATA_DEPTH + 1)
 
 _FIELDS: Final[dict[type, frozenset[str]]] = {
     Result: frozenset(
@@ -87,14 +92,40 @@ _HARM: Final[dict[str, HarmCategory | str]] = {m.value: m for m in HarmCategory}
 _new = object.__new__
 
 
-def _no_path() -> str:
-    return "opaque field"
+def _too_deep(value: object) -> bool:
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[object] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_METADATA_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
-def _turn(turn: TurnV1, load: Loader) -> Turn:
+def _deep(text: str, value: dict[str, Any]) -> dict[str, Any]:
+    # Brackets inside strings only over-count, so a low count proves the depth bound cheaply.
+    if text.count("{") + text.count("[") > MAX_METADATA_DEPTH and _too_deep(value):
+        raise WorkerOutputError(f"opaque field: nested deeper than {MAX_METADATA_DEPTH}")
+    return value
+
+
+def _turn(turn: TurnV1) -> Turn:
     attachments: list[Payload] = []
     for a in turn.attachments:
-        metadata = {} if a.metadata == "{}" else load(a.metadata, _no_path)
+        text = a.metadata
+        metadata = (
+            {}
+            if text == "{}"
+            else _DECODE(text)
+            if len(text) <= _DEEP_MIN_CHARS
+            else _deep(text, _DECODE(text))
+        )
         metadata["_rampart_worker_format"] = a.format
         metadata["_rampart_worker_artifact_path"] = a.artifact
         payload = _new(Payload)
@@ -114,7 +145,13 @@ def _turn(turn: TurnV1, load: Loader) -> Turn:
         call = _new(ToolCall)
         call.name = c.name
         arguments = c.arguments
-        call.arguments = {} if arguments == "{}" else load(arguments, _no_path)
+        call.arguments = (
+            {}
+            if arguments == "{}"
+            else _DECODE(arguments)
+            if len(arguments) <= _DEEP_MIN_CHARS
+            else _deep(arguments, _DECODE(arguments))
+        )
         call.result = c.result
         call.timestamp = c.timestamp
         calls.append(call)
@@ -123,14 +160,26 @@ def _turn(turn: TurnV1, load: Loader) -> Turn:
         effect = _new(SideEffect)
         effect.kind = e.kind
         details = e.details
-        effect.details = {} if details == "{}" else load(details, _no_path)
+        effect.details = (
+            {}
+            if details == "{}"
+            else _DECODE(details)
+            if len(details) <= _DEEP_MIN_CHARS
+            else _deep(details, _DECODE(details))
+        )
         effects.append(effect)
     response = _new(Response)
     response.text = turn.response_text
     response.tool_calls = calls
     response.side_effects = effects
     meta = turn.response_metadata
-    response.metadata = {} if meta == "{}" else load(meta, _no_path)
+    response.metadata = (
+        {}
+        if meta == "{}"
+        else _DECODE(meta)
+        if len(meta) <= _DEEP_MIN_CHARS
+        else _deep(meta, _DECODE(meta))
+    )
 
     verdict = turn.eval
     eval_result: EvalResult | None = None
@@ -157,15 +206,36 @@ def assemble_results(
     results: Iterable[ResultV1],
     *,
     extra: Callable[[ResultV1], Mapping[str, Any]] | None,
-    load: Loader,
     check_index: bool,
 ) -> list[Result]:
-    """Core results from validated wire results; ``extra`` adds per-result metadata."""
+    """Core results from decoded wire results; ``extra`` adds per-result metadata.
+
+    Every opaque field is parsed and its depth checked here (each field once), so a record
+    that passed the strict struct decode is fully validated once this returns.
+    """
+    try:
+        return _assemble(results, extra, check_index)
+    except (msgspec.DecodeError, UnicodeEncodeError) as exc:
+        raise WorkerOutputError(f"opaque field: not a JSON object: {exc}") from None
+
+
+def _assemble(
+    results: Iterable[ResultV1],
+    extra: Callable[[ResultV1], Mapping[str, Any]] | None,
+    check_index: bool,
+) -> list[Result]:
     rebuilt: list[Result] = []
     for position, item in enumerate(results):
         if check_index and item.index != position:
             raise WorkerOutputError(f"results[{position}]: index {item.index} out of order")
-        metadata = {} if item.metadata == "{}" else load(item.metadata, _no_path)
+        text = item.metadata
+        metadata = (
+            {}
+            if text == "{}"
+            else _DECODE(text)
+            if len(text) <= _DEEP_MIN_CHARS
+            else _deep(text, _DECODE(text))
+        )
         if extra is not None:
             metadata.update(extra(item))
         injections: list[InjectionRecord] = []
@@ -178,7 +248,7 @@ def assemble_results(
         result = _new(Result)
         result.status = _STATUS[item.status]
         result.summary = item.summary
-        result.turns = [_turn(t, load) for t in item.turns]
+        result.turns = [_turn(t) for t in item.turns]
         result.duration_seconds = item.duration_seconds
         result.harm_category = None if category is None else _HARM.get(category, category)
         result.strategy = item.strategy

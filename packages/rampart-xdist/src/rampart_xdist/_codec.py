@@ -775,9 +775,7 @@ def results_from_wire(
 ) -> list[Result]:
     """Rebuild results from their wire form; ``extra`` adds per-result metadata."""
     if _assemble.FAST:
-        return _assemble.assemble_results(
-            results, extra=extra, load=load, check_index=load is not _load
-        )
+        return _assemble.assemble_results(results, extra=extra, check_index=load is not _load)
     rebuilt: list[Result] = []
     for position, item in enumerate(results):
         if load is not _load and item.index != position:
