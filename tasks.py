@@ -113,6 +113,7 @@ def test(args: list[str]) -> int:
         steps.append(
             (f"test py{version} xdist-on", [hatch, "run", f"test-xdist.py{version}:run", *args])
         )
+    steps.append(("test pytest 9.1", [hatch, "run", "test-pytest91:run", *args]))
     steps.append(
         ("test floor (pytest 8.3, lowest supported)", [hatch, "run", "test-floor:run", *args])
     )
