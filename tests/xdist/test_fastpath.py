@@ -241,3 +241,47 @@ def _as_record(text: str) -> RecordV1:
     record = decode_record(data=text)
     assert isinstance(record, RecordV1)
     return record
+
+
+def _turn_with(call_name: str, kind: str, verdict: EvalResult | None) -> Turn:
+    return Turn(
+        request=Request(prompt="p"),
+        response=Response(
+            text="r",
+            tool_calls=[ToolCall(name=call_name, arguments={"a": 1}, result=None)],
+            side_effects=[SideEffect(kind=kind, details={"d": [1, 2]})],
+        ),
+        eval_result=verdict,
+    )
+
+
+_VERDICTS: list[EvalResult | None] = [
+    None,
+    EvalResult(outcome=EvalOutcome.DETECTED, confidence=0.5, evidence=["one"]),
+    EvalResult(outcome=EvalOutcome.DETECTED, confidence=0.5, evidence=[]),
+    EvalResult(outcome=EvalOutcome.UNDETERMINED, confidence=2.0, evidence=["a", "b"]),
+    EvalResult(outcome=EvalOutcome.NOT_DETECTED, confidence=float("nan")),
+    EvalResult(outcome=EvalOutcome.NOT_DETECTED, confidence=1, evidence=[3]),  # type: ignore[list-item]
+]
+
+
+@pytest.mark.parametrize("verdict", _VERDICTS)
+@pytest.mark.parametrize("long_name", [False, True])
+def test_inline_turn_conversion_equals_the_general_helpers_R_XD_4(
+    verdict: EvalResult | None, long_name: bool
+) -> None:
+    """A turn's single tool call, side effect and verdict convert as the helpers convert them."""
+    name = "n" * (5000 if long_name else 10)
+    turn = _turn_with(name, name, verdict)
+    cuts = _codec._Cuts()
+    wire = _codec._turn_to_wire(turn, 0, 0, cuts)
+    reference = _codec._Cuts()
+    assert wire.tool_calls == _codec._tool_calls(turn.response.tool_calls, 0, 0, reference)
+    assert wire.side_effects == _codec._side_effects(turn.response.side_effects, 0, 0, reference)
+    expected_eval = None if verdict is None else _codec._eval_to_wire(verdict, 0, 0, reference)
+    assert wire.eval == expected_eval
+    assert cuts.items == reference.items
+    assert len(cuts.items) == (2 if long_name else 0)
+    if wire.eval is not None:
+        assert 0.0 <= wire.eval.confidence <= 1.0
+        assert all(type(e) is str for e in wire.eval.evidence)

@@ -115,7 +115,7 @@ def _deep(text: str, value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _turn(turn: TurnV1) -> Turn:
+def _payloads(turn: TurnV1) -> list[Payload]:
     attachments: list[Payload] = []
     for a in turn.attachments:
         text = a.metadata
@@ -135,6 +135,12 @@ def _turn(turn: TurnV1) -> Turn:
         payload.artifact = None
         payload.metadata = metadata
         attachments.append(payload)
+    return attachments
+
+
+def _turn(turn: TurnV1) -> Turn:
+    # Attachments are rare, so they are built out of line.
+    attachments = _payloads(turn) if turn.attachments else []
     request = _new(Request)
     prompt = turn.prompt
     request.prompt = "" if prompt is None and not attachments else prompt

@@ -207,10 +207,10 @@ def _tool_calls(
         arguments = c.arguments
         built.append(
             ToolCallV1(
-                name=name,
-                arguments=_opaque(arguments) if arguments else "{}",
-                result=result if result is None or type(result) is str else str(result),
-                timestamp=c.timestamp,
+                name,
+                _opaque(arguments) if arguments else "{}",
+                result if result is None or type(result) is str else str(result),
+                c.timestamp,
             )
         )
     return tuple(built)
@@ -227,7 +227,7 @@ def _side_effects(
         if len(kind) > MAX_IDENTIFIER_CHARS:
             kind = cuts.ident(kind, f"{_tpath(index, number)}.side_effects[{len(built)}].kind")
         details = e.details
-        built.append(SideEffectV1(kind=kind, details=_opaque(details) if details else "{}"))
+        built.append(SideEffectV1(kind, _opaque(details) if details else "{}"))
     return tuple(built)
 
 
@@ -249,56 +249,63 @@ def _eval_to_wire(verdict: EvalResult, index: int, number: int, cuts: _Cuts) -> 
 
 
 def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
-    # The hot path of every record, written out flat: tool calls and side effects within the
-    # limits are converted inline (positional struct arguments, in field order); anything that
-    # needs a cut goes through the helpers, which build path strings only then.
+    # The hot path of every record, written out flat: a turn's usual single tool call and side
+    # effect, and its verdict, are converted inline (positional struct arguments, in field
+    # order); anything longer or needing a cut goes through the helpers, which build path
+    # strings only then.
     request = turn.request
     response = turn.response
     attachments = request.attachments
     calls = response.tool_calls
     tool_calls: tuple[ToolCallV1, ...] = ()
     if calls:
-        if len(calls) > MAX_LIST_ITEMS:
-            tool_calls = _tool_calls(calls, index, number, cuts)
+        if len(calls) == 1 and len((call := calls[0]).name) <= MAX_IDENTIFIER_CHARS:
+            result = call.result
+            arguments = call.arguments
+            tool_calls = (
+                ToolCallV1(
+                    call.name,
+                    _opaque(arguments) if arguments else "{}",
+                    result if result is None or type(result) is str else str(result),
+                    call.timestamp,
+                ),
+            )
         else:
-            built: list[ToolCallV1] = []
-            for c in calls:
-                name = c.name
-                result = c.result
-                arguments = c.arguments
-                if len(name) > MAX_IDENTIFIER_CHARS:
-                    break
-                built.append(
-                    ToolCallV1(
-                        name,
-                        _opaque(arguments) if arguments else "{}",
-                        result if result is None or type(result) is str else str(result),
-                        c.timestamp,
-                    )
-                )
-            else:
-                tool_calls = tuple(built)
-            if len(built) != len(calls):
-                tool_calls = _tool_calls(calls, index, number, cuts)
+            tool_calls = _tool_calls(calls, index, number, cuts)
     effects = response.side_effects
     side_effects: tuple[SideEffectV1, ...] = ()
     if effects:
-        if len(effects) > MAX_LIST_ITEMS:
-            side_effects = _side_effects(effects, index, number, cuts)
+        if len(effects) == 1 and len((effect := effects[0]).kind) <= MAX_IDENTIFIER_CHARS:
+            details = effect.details
+            side_effects = (SideEffectV1(effect.kind, _opaque(details) if details else "{}"),)
         else:
-            built_effects: list[SideEffectV1] = []
-            for e in effects:
-                kind = e.kind
-                details = e.details
-                if len(kind) > MAX_IDENTIFIER_CHARS:
-                    break
-                built_effects.append(SideEffectV1(kind, _opaque(details) if details else "{}"))
-            else:
-                side_effects = tuple(built_effects)
-            if len(built_effects) != len(effects):
-                side_effects = _side_effects(effects, index, number, cuts)
+            side_effects = _side_effects(effects, index, number, cuts)
     metadata = response.metadata
     verdict = turn.eval_result
+    wire_eval: EvalV1 | None = None
+    if verdict is not None:
+        evidence = verdict.evidence
+        confidence = verdict.confidence
+        outcome = verdict.outcome
+        # ``_value_`` is a plain attribute; ``.value`` and hashing a member go through Python.
+        if (
+            type(outcome) is EvalOutcome
+            and type(confidence) is float
+            and 0.0 <= confidence <= 1.0
+            and len(evidence) <= 1
+        ):
+            wire_eval = EvalV1(
+                outcome._value_,
+                confidence,
+                ()
+                if not evidence
+                else (evidence[0],)
+                if type(evidence[0]) is str
+                else _texts(evidence),
+                verdict.rationale,
+            )
+        else:
+            wire_eval = _eval_to_wire(verdict, index, number, cuts)
     return TurnV1(
         turn.turn_number,
         request.prompt,
@@ -307,7 +314,7 @@ def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
         tool_calls,
         side_effects,
         _opaque(metadata) if metadata else "{}",
-        None if verdict is None else _eval_to_wire(verdict, index, number, cuts),
+        wire_eval,
         turn.timestamp,
         turn.driver_reasoning,
     )
