@@ -383,21 +383,18 @@ def result_to_wire(
     duration = result.duration_seconds
     if type(duration) is not float or not -_MAX_FLOAT <= duration <= _MAX_FLOAT:
         duration = _finite(duration)
+    # Positional arguments, in field order: keyword matching is a visible cost per result.
     wire = ResultV1(
-        index=index,
-        status=status._value_ if type(status) is SafetyStatus else _enum_value(status),
-        summary=result.summary,
-        harm_category=category,
-        strategy=strategy,
-        observability_level=level._value_
-        if type(level) is ObservabilityLevel
-        else _enum_value(level),
-        duration_seconds=duration,
-        injections=injections,
-        metadata=_opaque(result.metadata),
-        turns=tuple([_turn_to_wire(t, index, n, cuts) for n, t in enumerate(turns)])
-        if turns
-        else (),
+        index,
+        status._value_ if type(status) is SafetyStatus else _enum_value(status),
+        result.summary,
+        category,
+        strategy,
+        level._value_ if type(level) is ObservabilityLevel else _enum_value(level),
+        duration,
+        injections,
+        _opaque(result.metadata),
+        tuple([_turn_to_wire(t, index, n, cuts) for n, t in enumerate(turns)]) if turns else (),
     )
     return wire if fix is _same else _scrub(wire, fix)
 
