@@ -92,7 +92,8 @@ _HARM: Final[dict[str, HarmCategory | str]] = {m.value: m for m in HarmCategory}
 _new = object.__new__
 
 
-def _too_deep(value: object) -> bool:
+def too_deep(value: object) -> bool:
+    """Whether a parsed opaque JSON value nests deeper than MAX_METADATA_DEPTH (shared with _codec)."""
     stack: list[tuple[object, int]] = [(value, 0)]
     while stack:
         node, depth = stack.pop()
@@ -110,7 +111,7 @@ def _too_deep(value: object) -> bool:
 
 def _deep(text: str, value: dict[str, Any]) -> dict[str, Any]:
     # Brackets inside strings only over-count, so a low count proves the depth bound cheaply.
-    if text.count("{") + text.count("[") > MAX_METADATA_DEPTH and _too_deep(value):
+    if text.count("{") + text.count("[") > MAX_METADATA_DEPTH and too_deep(value):
         raise WorkerOutputError(f"opaque field: nested deeper than {MAX_METADATA_DEPTH}")
     return value
 

@@ -580,22 +580,6 @@ def _utf8_size(data: str | bytes) -> int:
         raise WorkerOutputError("record is not valid UTF-8 text") from exc
 
 
-def _too_deep(value: object) -> bool:
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Iterable[object] = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth > MAX_METADATA_DEPTH:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
-
-
 def _parse_opaque(text: str, path: Callable[[], str]) -> dict[str, Any]:
     """Parse one opaque JSON field, enforcing "an object, at most MAX_METADATA_DEPTH deep"."""
     if text == "{}":
@@ -608,7 +592,7 @@ def _parse_opaque(text: str, path: Callable[[], str]) -> dict[str, Any]:
     if (
         len(text) > _DEEP_MIN_CHARS
         and text.count("{") + text.count("[") > MAX_METADATA_DEPTH
-        and _too_deep(value)
+        and _assemble.too_deep(value)
     ):
         raise WorkerOutputError(f"{path()}: nested deeper than {MAX_METADATA_DEPTH}")
     return value
