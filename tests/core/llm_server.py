@@ -142,9 +142,18 @@ class LLMServer:
                     body=body,
                 )
                 action = server._next_action(received)
+                self._counted = True
                 try:
                     self._answer(action, body)
                 finally:
+                    self._leave()
+
+            def _leave(self) -> None:
+                # A request stops counting as in flight before its answer goes out: once the
+                # client has the answer it may send the next request, and counting that one
+                # while this thread has not yet decremented would over-report concurrency.
+                if getattr(self, "_counted", False):
+                    self._counted = False
                     server._done()
 
             def _answer(self, action: Action, body: dict[str, Any]) -> None:
@@ -189,6 +198,7 @@ class LLMServer:
                 content_type: str,
                 extra: dict[str, str] | None = None,
             ) -> None:
+                self._leave()
                 try:
                     self.send_response(code)
                     self.send_header("Content-Type", content_type)
