@@ -3,8 +3,8 @@
 Both paths take the same results end to end, in records of ``BATCH`` results (one record per
 test, as the transport sends them):
 
-- wire: Result -> RecordV1 (conversion), msgspec encode, strict decode with the schema and the
-  opaque-JSON checks (``decode_record``), rebuild (``record_to_results``);
+- wire: Result -> RecordV1 (conversion), msgspec encode, strict decode with the schema (which
+  bounds the depth of the embedded opaque JSON), rebuild with the transport's tags;
 - json: Result -> dict (conversion), ``json.dumps``, ``json.loads``, hand-written validation of
   the same rules (closed field sets, types, exact enums, finite numbers, confidence range,
   identifier and list limits, metadata depth), rebuild.
@@ -116,8 +116,8 @@ def wire_round(batches: list[int]) -> tuple[float, float, float, int]:
         decoded = _codec._decode_struct(data, ACCEPT, CAP)
         t2 = time.process_time()
         assert not isinstance(decoded, NegoFail)
-        # Opaque-JSON checks happen while rebuilding: each field is parsed once.
-        results = _codec._rebuild(decoded, _codec._parse_opaque)
+        # As on the controller: the rebuilt results take the decoded mappings themselves.
+        results = _codec._rebuild(decoded, owned=True)
         t3 = time.process_time()
         convert += t1 - t0
         codec += t2 - t1

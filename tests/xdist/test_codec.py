@@ -249,9 +249,63 @@ def test_deep_metadata_is_bounded_on_both_sides_R_XD_4() -> None:
     # A hand-made record with deeper opaque JSON is rejected.
     too_deep = "[" * 40 + "]" * 40
     record = json.loads(encode([Result(status=SafetyStatus.SAFE, summary="x")]))
-    record["results"][0]["metadata"] = json.dumps({"x": json.loads(too_deep)})
-    with pytest.raises(WorkerOutputError, match="deeper"):
+    record["results"][0]["metadata"] = {"x": json.loads(too_deep)}
+    with pytest.raises(WorkerOutputError, match=r"results\[0\]\.metadata: nested deeper than 16"):
         decode_record(data=json.dumps(record))
+
+
+@pytest.mark.parametrize("field", ["metadata", "arguments", "details", "response_metadata"])
+def test_opaque_depth_limit_is_exact_R_XD_4(field: str) -> None:
+    """Containers may sit MAX_METADATA_DEPTH levels below the mapping, and not one more."""
+
+    def nested(levels: int) -> dict[str, Any]:
+        value: dict[str, Any] = {}
+        for _ in range(levels):
+            value = {"d": value}
+        return value
+
+    result = Result(
+        status=SafetyStatus.SAFE,
+        summary="x",
+        turns=[
+            Turn(
+                request=Request(prompt="p"),
+                response=Response(
+                    text="r",
+                    tool_calls=[ToolCall(name="t", arguments={"a": 1})],
+                    side_effects=[SideEffect(kind="k", details={"a": 1})],
+                    metadata={"a": 1},
+                ),
+            )
+        ],
+    )
+    record = json.loads(encode([result]))
+    owner = record["results"][0]
+    turn = owner["turns"][0]
+    target = {
+        "metadata": owner,
+        "response_metadata": turn,
+        "arguments": turn["tool_calls"][0],
+        "details": turn["side_effects"][0],
+    }[field]
+    target[field] = nested(MAX_METADATA_DEPTH)
+    decoded = decode_record(data=json.dumps(record))
+    assert isinstance(decoded, RecordV1)
+    target[field] = nested(MAX_METADATA_DEPTH + 1)
+    with pytest.raises(WorkerOutputError, match=f"{field}: nested deeper than 16"):
+        decode_record(data=json.dumps(record))
+
+
+def test_rebuilt_results_never_share_a_mapping_with_the_record_R_XD_7() -> None:
+    """record_to_results copies the record's opaque mappings; tagging one result leaves
+    the record and any other rebuild of it untouched."""
+    result = Result(status=SafetyStatus.SAFE, summary="x", metadata={"k": [1, {"v": 2}]})
+    record = decode_record(data=encode([result]))
+    assert isinstance(record, RecordV1)
+    first, second = record_to_results(record=record)[0], record_to_results(record=record)[0]
+    first.metadata["k"][1]["v"] = 99
+    assert second.metadata["k"] == [1, {"v": 2}]
+    assert record.results[0].metadata == {"k": [1, {"v": 2}]}
 
 
 def test_clip_text_marks_the_cut() -> None:

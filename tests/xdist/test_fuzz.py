@@ -139,12 +139,13 @@ INVALID_MUTATIONS = {
     "confidence high": _set([*T0, "eval", "confidence"], 1.01),
     "confidence negative": _set([*T0, "eval", "confidence"], -0.1),
     "index out of order": _set([*R0, "index"], 5),
-    "metadata not json": _set([*R0, "metadata"], "{not json"),
-    "metadata not object": _set([*R0, "metadata"], "[1, 2]"),
-    "metadata too deep": _set(
-        [*R0, "metadata"], json.dumps({"a": json.loads("[" * 30 + "]" * 30)})
+    "metadata as a string": _set([*R0, "metadata"], "{}"),
+    "metadata not object": _set([*R0, "metadata"], [1, 2]),
+    "metadata too deep": _set([*R0, "metadata"], {"a": json.loads("[" * 30 + "]" * 30)}),
+    "arguments not object": _set([*T0, "tool_calls", 0, "arguments"], 3),
+    "details too deep": _set(
+        [*T0, "side_effects"], [{"kind": "k", "details": {"a": json.loads("[" * 17 + "]" * 17)}}]
     ),
-    "arguments not object": _set([*T0, "tool_calls", 0, "arguments"], "3"),
     "strategy too long": _set([*R0, "strategy"], "s" * 5000),
     "summary not text": _set([*R0, "summary"], 7),
     "results not list": _set(["results"], {"0": {}}),

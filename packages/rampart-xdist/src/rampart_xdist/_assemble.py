@@ -16,7 +16,7 @@ here (a future core change); the codec then uses the ordinary constructors.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 import msgspec
@@ -34,15 +34,23 @@ from rampart.core.types import (
     ToolCall,
     Turn,
 )
-from rampart_xdist._constants import MAX_METADATA_DEPTH
 from rampart_xdist._errors import WorkerOutputError
 from rampart_xdist.wire import ResultV1, TurnV1
 
-__all__ = ["FAST", "assemble_results"]
+__all__ = ["FAST", "Tagger", "assemble_results", "copy_json"]
 
-_DECODE: Final = msgspec.json.Decoder(dict[str, Any]).decode
-# Nesting deeper than MAX_METADATA_DEPTH needs more than that many opening and closing brackets.
-_DEEP_MIN_CHARS: Final = 2 * (MAX_METADATA_DEPTH + 1)
+Tagger = Callable[[dict[str, Any], ResultV1], None]
+"""Adds the transport's per-result tags to a rebuilt result's metadata, in place."""
+
+_COPY: Final = msgspec.json.Decoder(dict[str, Any]).decode
+_ENCODE: Final = msgspec.json.Encoder().encode
+
+
+def copy_json(value: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON-only mapping (a msgspec round trip is the fastest one)."""
+    copied: dict[str, Any] = _COPY(_ENCODE(value)) if value else {}
+    return copied
+
 
 _FIELDS: Final[dict[type, frozenset[str]]] = {
     Result: frozenset(
@@ -92,41 +100,10 @@ _HARM: Final[dict[str, HarmCategory | str]] = {m.value: m for m in HarmCategory}
 _new = object.__new__
 
 
-def too_deep(value: object) -> bool:
-    """Whether a parsed opaque JSON value nests deeper than MAX_METADATA_DEPTH (shared with _codec)."""
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Iterable[object] = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth > MAX_METADATA_DEPTH:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
-
-
-def _deep(text: str, value: dict[str, Any]) -> dict[str, Any]:
-    # Brackets inside strings only over-count, so a low count proves the depth bound cheaply.
-    if text.count("{") + text.count("[") > MAX_METADATA_DEPTH and too_deep(value):
-        raise WorkerOutputError(f"opaque field: nested deeper than {MAX_METADATA_DEPTH}")
-    return value
-
-
-def _payloads(turn: TurnV1) -> list[Payload]:
+def _payloads(turn: TurnV1, owned: bool) -> list[Payload]:
     attachments: list[Payload] = []
     for a in turn.attachments:
-        text = a.metadata
-        metadata = (
-            {}
-            if text == "{}"
-            else _DECODE(text)
-            if len(text) <= _DEEP_MIN_CHARS
-            else _deep(text, _DECODE(text))
-        )
+        metadata = a.metadata if owned else copy_json(a.metadata)
         metadata["_rampart_worker_format"] = a.format
         metadata["_rampart_worker_artifact_path"] = a.artifact
         payload = _new(Payload)
@@ -139,9 +116,9 @@ def _payloads(turn: TurnV1) -> list[Payload]:
     return attachments
 
 
-def _turn(turn: TurnV1) -> Turn:
+def _turn(turn: TurnV1, owned: bool) -> Turn:
     # Attachments are rare, so they are built out of line.
-    attachments = _payloads(turn) if turn.attachments else []
+    attachments = _payloads(turn, owned) if turn.attachments else []
     request = _new(Request)
     prompt = turn.prompt
     request.prompt = "" if prompt is None and not attachments else prompt
@@ -152,13 +129,7 @@ def _turn(turn: TurnV1) -> Turn:
         call = _new(ToolCall)
         call.name = c.name
         arguments = c.arguments
-        call.arguments = (
-            {}
-            if arguments == "{}"
-            else _DECODE(arguments)
-            if len(arguments) <= _DEEP_MIN_CHARS
-            else _deep(arguments, _DECODE(arguments))
-        )
+        call.arguments = arguments if owned else copy_json(arguments)
         call.result = c.result
         call.timestamp = c.timestamp
         calls.append(call)
@@ -167,26 +138,14 @@ def _turn(turn: TurnV1) -> Turn:
         effect = _new(SideEffect)
         effect.kind = e.kind
         details = e.details
-        effect.details = (
-            {}
-            if details == "{}"
-            else _DECODE(details)
-            if len(details) <= _DEEP_MIN_CHARS
-            else _deep(details, _DECODE(details))
-        )
+        effect.details = details if owned else copy_json(details)
         effects.append(effect)
     response = _new(Response)
     response.text = turn.response_text
     response.tool_calls = calls
     response.side_effects = effects
     meta = turn.response_metadata
-    response.metadata = (
-        {}
-        if meta == "{}"
-        else _DECODE(meta)
-        if len(meta) <= _DEEP_MIN_CHARS
-        else _deep(meta, _DECODE(meta))
-    )
+    response.metadata = meta if owned else copy_json(meta)
 
     verdict = turn.eval
     eval_result: EvalResult | None = None
@@ -212,39 +171,30 @@ def _turn(turn: TurnV1) -> Turn:
 def assemble_results(
     results: Iterable[ResultV1],
     *,
-    extra: Callable[[ResultV1], Mapping[str, Any]] | None,
-    check_index: bool,
+    extra: Tagger | None,
+    owned: bool,
 ) -> list[Result]:
-    """Core results from decoded wire results; ``extra`` adds per-result metadata.
+    """Core results from decoded wire results; ``extra`` adds per-result metadata in place.
 
-    Every opaque field is parsed and its depth checked here (each field once), so a record
-    that passed the strict struct decode is fully validated once this returns.
+    With ``owned`` the results take the structs' opaque mappings themselves (the caller drops
+    the structs); otherwise each is deep-copied, so two rebuilds never share a mapping.
     """
-    try:
-        return _assemble(results, extra, check_index)
-    except (msgspec.DecodeError, UnicodeEncodeError) as exc:
-        raise WorkerOutputError(f"opaque field: not a JSON object: {exc}") from None
+    return _assemble(results, extra, owned)
 
 
 def _assemble(
     results: Iterable[ResultV1],
-    extra: Callable[[ResultV1], Mapping[str, Any]] | None,
-    check_index: bool,
+    extra: Tagger | None,
+    owned: bool,
 ) -> list[Result]:
     rebuilt: list[Result] = []
     for position, item in enumerate(results):
-        if check_index and item.index != position:
+        if item.index != position:
             raise WorkerOutputError(f"results[{position}]: index {item.index} out of order")
         text = item.metadata
-        metadata = (
-            {}
-            if text == "{}"
-            else _DECODE(text)
-            if len(text) <= _DEEP_MIN_CHARS
-            else _deep(text, _DECODE(text))
-        )
+        metadata = text if owned else copy_json(text)
         if extra is not None:
-            metadata.update(extra(item))
+            extra(metadata, item)
         injections: list[InjectionRecord] = []
         for r in item.injections:
             injection = _new(InjectionRecord)
@@ -255,7 +205,7 @@ def _assemble(
         result = _new(Result)
         result.status = _STATUS[item.status]
         result.summary = item.summary
-        result.turns = [_turn(t) for t in item.turns]
+        result.turns = [_turn(t, owned) for t in item.turns]
         result.duration_seconds = item.duration_seconds
         result.harm_category = None if category is None else _HARM.get(category, category)
         result.strategy = item.strategy

@@ -6,6 +6,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import repeat
 from typing import Any, Final, TypeVar
 
 import msgspec
@@ -26,7 +27,7 @@ from rampart.core.types import (
 from rampart_xdist import _assemble, budget
 from rampart_xdist._constants import DEFAULT_SIZE_LIMIT_BYTES
 from rampart_xdist._errors import SchemaVersionError, SizeLimitError, WorkerOutputError
-from rampart_xdist._jsonsafe import fix_surrogates, json_safe, scrub_surrogates
+from rampart_xdist._jsonsafe import fix_surrogates, json_safe
 from rampart_xdist._version import package_version
 from rampart_xdist.wire import (
     ACCEPTED_SCHEMAS,
@@ -62,8 +63,8 @@ __all__ = [
 ]
 
 _ENCODER: Final = msgspec.json.Encoder()
+_ENCODE: Final = _ENCODER.encode
 _DECODER: Final = msgspec.json.Decoder(RecordV1 | NegoFail)
-_OPAQUE_DECODER: Final = msgspec.json.Decoder(dict[str, Any])
 
 
 class _TagProbe(msgspec.Struct):
@@ -80,8 +81,11 @@ _SUFFIX: Final = "…[truncated {k} chars]"
 _RESULT_PATH: Final = re.compile(r"results\[(\d+)\]")
 _GROUP_SUFFIX: Final = re.compile(r"@[^@:/\[\]]*\Z")
 _MAX_FLOAT: Final = sys.float_info.max
-# Nesting deeper than MAX_METADATA_DEPTH needs more than that many opening and closing brackets.
-_DEEP_MIN_CHARS: Final = 2 * (MAX_METADATA_DEPTH + 1)
+# How msgspec reports a value nested deeper than the OpaqueJson type allows.
+_TOO_DEEP: Final = re.compile(
+    r"Expected `bool \| int \| float \| str \| null`, got `(?:object|array)` - at "
+    r"`\$\.(.*?\.(?:metadata|arguments|details|response_metadata))[\[`]"
+)
 
 Fix = Callable[[str], str]
 _T = TypeVar("_T")
@@ -123,28 +127,22 @@ class _Cuts:
 _SCALARS: Final = frozenset({str, int, float, bool, type(None)})
 
 
-def _opaque(value: object, fix: Fix = _same) -> str:
-    if not value:
-        return "{}"
+def _opaque(value: object) -> dict[str, Any]:
+    """The JSON-safe form of a free-form mapping, as the record embeds it (R-XD-4)."""
     if type(value) is dict:
         # Fast path: a flat mapping of exact str keys and exact scalars is its own JSON-safe
-        # form (msgspec writes NaN and infinities as null like to_json_safe does; a lone
-        # surrogate raises and takes the slow path below). A plain loop is the cheapest check.
+        # form (msgspec writes NaN and infinities as null like to_json_safe does, and a lone
+        # surrogate makes the record's encode fail, which repairs every string). A plain loop
+        # is the cheapest check.
         for key, item in value.items():
             if type(key) is not str or type(item) not in _SCALARS:
                 break
         else:
-            try:
-                return _ENCODER.encode(value).decode()
-            except UnicodeEncodeError:
-                pass
+            return value
+    elif not value:
+        return {}
     safe = json_safe(value)
-    if not isinstance(safe, dict):
-        safe = {"_rampart_value": safe}
-    try:
-        return _ENCODER.encode(safe).decode()
-    except UnicodeEncodeError:
-        return _ENCODER.encode(scrub_surrogates(safe)).decode()
+    return safe if isinstance(safe, dict) else {"_rampart_value": safe}
 
 
 def _finite(value: float) -> float:
@@ -208,7 +206,7 @@ def _tool_calls(
         built.append(
             ToolCallV1(
                 name,
-                _opaque(arguments) if arguments else "{}",
+                _opaque(arguments) if arguments else {},
                 result if result is None or type(result) is str else str(result),
                 c.timestamp,
             )
@@ -227,7 +225,7 @@ def _side_effects(
         if len(kind) > MAX_IDENTIFIER_CHARS:
             kind = cuts.ident(kind, f"{_tpath(index, number)}.side_effects[{len(built)}].kind")
         details = e.details
-        built.append(SideEffectV1(kind, _opaque(details) if details else "{}"))
+        built.append(SideEffectV1(kind, _opaque(details) if details else {}))
     return tuple(built)
 
 
@@ -265,7 +263,7 @@ def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
             tool_calls = (
                 ToolCallV1(
                     call.name,
-                    _opaque(arguments) if arguments else "{}",
+                    _opaque(arguments) if arguments else {},
                     result if result is None or type(result) is str else str(result),
                     call.timestamp,
                 ),
@@ -277,7 +275,7 @@ def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
     if effects:
         if len(effects) == 1 and len((effect := effects[0]).kind) <= MAX_IDENTIFIER_CHARS:
             details = effect.details
-            side_effects = (SideEffectV1(effect.kind, _opaque(details) if details else "{}"),)
+            side_effects = (SideEffectV1(effect.kind, _opaque(details) if details else {}),)
         else:
             side_effects = _side_effects(effects, index, number, cuts)
     metadata = response.metadata
@@ -313,7 +311,7 @@ def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
         response.text,
         tool_calls,
         side_effects,
-        _opaque(metadata) if metadata else "{}",
+        _opaque(metadata) if metadata else {},
         wire_eval,
         turn.timestamp,
         turn.driver_reasoning,
@@ -343,6 +341,10 @@ def _scrub(value: _T, fix: Fix) -> _T:
     """``value`` (a wire struct, tuple or scalar) with ``fix`` applied to every string."""
     if isinstance(value, str):
         return fix(value)  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {fix(str(k)): _scrub(v, fix) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [_scrub(v, fix) for v in value]  # type: ignore[return-value]
     if isinstance(value, tuple):
         return tuple([_scrub(v, fix) for v in value])  # type: ignore[return-value]
     if isinstance(value, msgspec.Struct):
@@ -394,7 +396,9 @@ def result_to_wire(
         duration,
         injections,
         _opaque(result.metadata),
-        tuple([_turn_to_wire(t, index, n, cuts) for n, t in enumerate(turns)]) if turns else (),
+        tuple(map(_turn_to_wire, turns, repeat(index), range(len(turns)), repeat(cuts)))
+        if turns
+        else (),
     )
     return wire if fix is _same else _scrub(wire, fix)
 
@@ -580,43 +584,11 @@ def _utf8_size(data: str | bytes) -> int:
         raise WorkerOutputError("record is not valid UTF-8 text") from exc
 
 
-def _parse_opaque(text: str, path: Callable[[], str]) -> dict[str, Any]:
-    """Parse one opaque JSON field, enforcing "an object, at most MAX_METADATA_DEPTH deep"."""
-    if text == "{}":
-        return {}
-    try:
-        value: dict[str, Any] = _OPAQUE_DECODER.decode(text)
-    except (msgspec.DecodeError, UnicodeEncodeError) as exc:
-        raise WorkerOutputError(f"{path()}: not a JSON object: {exc}") from None
-    # Brackets inside strings only over-count, so a low count proves the depth bound cheaply.
-    if (
-        len(text) > _DEEP_MIN_CHARS
-        and text.count("{") + text.count("[") > MAX_METADATA_DEPTH
-        and _assemble.too_deep(value)
-    ):
-        raise WorkerOutputError(f"{path()}: nested deeper than {MAX_METADATA_DEPTH}")
-    return value
-
-
-def _check_opaque(text: str, path: str) -> None:
-    _parse_opaque(text, lambda: path)
-
-
 def _validate(record: RecordV1) -> None:
+    # Everything else, opaque JSON depth included, is part of the decoded type.
     for position, result in enumerate(record.results):
         if result.index != position:
             raise WorkerOutputError(f"results[{position}]: index {result.index} out of order")
-        path = f"results[{position}]"
-        _check_opaque(result.metadata, f"{path}.metadata")
-        for n, turn in enumerate(result.turns):
-            tpath = f"{path}.turns[{n}]"
-            _check_opaque(turn.response_metadata, f"{tpath}.response_metadata")
-            for a, attachment in enumerate(turn.attachments):
-                _check_opaque(attachment.metadata, f"{tpath}.attachments[{a}].metadata")
-            for t, call in enumerate(turn.tool_calls):
-                _check_opaque(call.arguments, f"{tpath}.tool_calls[{t}].arguments")
-            for s, effect in enumerate(turn.side_effects):
-                _check_opaque(effect.details, f"{tpath}.side_effects[{s}].details")
 
 
 def _schema_error(data: str | bytes, accept: Sequence[str], exc: Exception) -> WorkerOutputError:
@@ -626,6 +598,9 @@ def _schema_error(data: str | bytes, accept: Sequence[str], exc: Exception) -> W
         return WorkerOutputError(f"malformed record: {exc}")
     if tag is None:
         return SchemaVersionError("record has no schema tag")
+    deep = _TOO_DEEP.match(str(exc))
+    if deep is not None:
+        return WorkerOutputError(f"{deep.group(1)}: nested deeper than {MAX_METADATA_DEPTH}")
     if not isinstance(tag, str) or (tag not in accept and tag != NEGO_FAIL_TAG):
         shown = tag[:100] if isinstance(tag, str) else type(tag).__name__
         return SchemaVersionError(f"unknown record schema {shown!r}; accepted: {', '.join(accept)}")
@@ -684,27 +659,21 @@ def decode_and_rebuild(
     record = _decode_struct(data, accept, max_bytes)
     if isinstance(record, NegoFail):
         return record, []
-    return record, _rebuild(record, _parse_opaque)
+    return record, _rebuild(record, owned=True)
 
 
 # --- rebuilding ------------------------------------------------------------------------------
 
-Loader = Callable[[str, Callable[[], str]], dict[str, Any]]
 
-
-def _load(text: str, path: Callable[[], str] | None = None) -> dict[str, Any]:
-    if text == "{}":
-        return {}
-    value: dict[str, Any] = _OPAQUE_DECODER.decode(text)
+def _same_mapping(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _no_path() -> str:
-    return "opaque field"
+Take = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def _payload(attachment: AttachmentV1, load: Loader) -> Payload:
-    metadata = load(attachment.metadata, _no_path)
+def _payload(attachment: AttachmentV1, take: Take) -> Payload:
+    metadata = take(attachment.metadata)
     metadata["_rampart_worker_format"] = attachment.format
     metadata["_rampart_worker_artifact_path"] = attachment.artifact
     return Payload(
@@ -716,8 +685,8 @@ def _payload(attachment: AttachmentV1, load: Loader) -> Payload:
     )
 
 
-def _turn(turn: TurnV1, load: Loader) -> Turn:
-    attachments = [_payload(a, load) for a in turn.attachments] if turn.attachments else []
+def _turn(turn: TurnV1, take: Take) -> Turn:
+    attachments = [_payload(a, take) for a in turn.attachments] if turn.attachments else []
     prompt = turn.prompt
     if prompt is None and not attachments:
         prompt = ""
@@ -729,17 +698,16 @@ def _turn(turn: TurnV1, load: Loader) -> Turn:
             tool_calls=[
                 ToolCall(
                     name=c.name,
-                    arguments=load(c.arguments, _no_path),
+                    arguments=take(c.arguments),
                     result=c.result,
                     timestamp=c.timestamp,
                 )
                 for c in turn.tool_calls
             ],
             side_effects=[
-                SideEffect(kind=e.kind, details=load(e.details, _no_path))
-                for e in turn.side_effects
+                SideEffect(kind=e.kind, details=take(e.details)) for e in turn.side_effects
             ],
-            metadata=load(turn.response_metadata, _no_path),
+            metadata=take(turn.response_metadata),
         ),
         eval_result=None
         if verdict is None
@@ -758,25 +726,30 @@ def _turn(turn: TurnV1, load: Loader) -> Turn:
 def results_from_wire(
     results: Iterable[ResultV1],
     *,
-    extra: Callable[[ResultV1], Mapping[str, Any]] | None = None,
-    load: Loader = _load,
+    extra: _assemble.Tagger | None = None,
+    owned: bool = False,
 ) -> list[Result]:
-    """Rebuild results from their wire form; ``extra`` adds per-result metadata."""
+    """Rebuild results from their wire form; ``extra`` adds per-result metadata in place.
+
+    The rebuilt results use the structs' opaque mappings themselves when ``owned`` (the caller
+    drops the structs), and deep copies of them otherwise.
+    """
     if _assemble.FAST:
-        return _assemble.assemble_results(results, extra=extra, check_index=load is not _load)
+        return _assemble.assemble_results(results, extra=extra, owned=owned)
+    take: Take = _same_mapping if owned else _assemble.copy_json
     rebuilt: list[Result] = []
     for position, item in enumerate(results):
-        if load is not _load and item.index != position:
+        if item.index != position:
             raise WorkerOutputError(f"results[{position}]: index {item.index} out of order")
-        metadata = load(item.metadata, _no_path)
+        metadata = take(item.metadata)
         if extra is not None:
-            metadata.update(extra(item))
+            extra(metadata, item)
         category = item.harm_category
         rebuilt.append(
             Result(
                 status=_STATUS[item.status],
                 summary=item.summary,
-                turns=[_turn(t, load) for t in item.turns],
+                turns=[_turn(t, take) for t in item.turns],
                 duration_seconds=item.duration_seconds,
                 harm_category=None if category is None else _HARM.get(category, category),
                 strategy=item.strategy,
@@ -793,10 +766,10 @@ def results_from_wire(
 
 def record_to_results(*, record: RecordV1) -> list[Result]:
     """Rebuild a record's results on the controller, tagged from the transport (R-XD-7)."""
-    return _rebuild(record, _load)
+    return _rebuild(record, owned=False)
 
 
-def _rebuild(record: RecordV1, load: Loader) -> list[Result]:
+def _rebuild(record: RecordV1, *, owned: bool) -> list[Result]:
     nodeid = strip_group_suffix(record.nodeid)
     test_name = nodeid.rpartition("::")[2]
     trial = record.trial
@@ -810,8 +783,9 @@ def _rebuild(record: RecordV1, load: Loader) -> list[Result]:
     # record's one spec must not overwrite.
     if trial is not None and strip_group_suffix(trial.base_nodeid) == nodeid:
         trial = None
+    trial_tag: dict[str, Any] | None = None
     if trial is not None:
-        common["_rampart_trial"] = {
+        trial_tag = {
             "base_nodeid": strip_group_suffix(trial.base_nodeid),
             "index": trial.index,
             "n": trial.n,
@@ -826,15 +800,17 @@ def _rebuild(record: RecordV1, load: Loader) -> list[Result]:
             everywhere.append(entry)
         else:
             per_result.setdefault(int(match.group(1)), []).append(entry)
+    truncated = bool(record.truncated)
 
-    def extra(item: ResultV1) -> dict[str, Any]:
-        tags = dict(common)
-        if trial is not None:
-            tags["_rampart_trial"] = dict(common["_rampart_trial"])
-        tags["_rampart_result_index"] = item.index
-        cuts = everywhere + per_result.get(item.index, [])
-        if cuts:
-            tags["_rampart_truncated"] = [dict(c) for c in cuts]
-        return tags
+    # In place, in the key order of a serial run: the common tags, the trial, the index, cuts.
+    def extra(metadata: dict[str, Any], item: ResultV1) -> None:
+        metadata.update(common)
+        if trial_tag is not None:
+            metadata["_rampart_trial"] = dict(trial_tag)
+        metadata["_rampart_result_index"] = item.index
+        if truncated:
+            cuts = everywhere + per_result.get(item.index, [])
+            if cuts:
+                metadata["_rampart_truncated"] = [dict(c) for c in cuts]
 
-    return results_from_wire(record.results, extra=extra, load=load)
+    return results_from_wire(record.results, extra=extra, owned=owned)

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from rampart.core.result import Result
-from rampart_xdist._codec import _check_opaque, _Cuts, result_to_wire, results_from_wire
+from rampart_xdist._codec import _Cuts, result_to_wire, results_from_wire
 from rampart_xdist._constants import ACCEPTED_SCHEMAS, SCHEMA_VERSION
 from rampart_xdist._errors import SchemaVersionError, WorkerOutputError
 from rampart_xdist._version import package_version
@@ -61,25 +61,13 @@ def deserialize_worker_data(*, data: Mapping[str, Any]) -> dict[str, list[Result
             wire = msgspec.convert(items, type=tuple[ResultV1, ...])
         except msgspec.ValidationError as exc:
             raise WorkerOutputError(f"{nodeid}: {exc}") from None
-        for position, item in enumerate(wire):
-            _check_opaque(item.metadata, f"{nodeid}[{position}].metadata")
-            for turn in item.turns:
-                _check_opaque(turn.response_metadata, f"{nodeid}[{position}].response_metadata")
-                for call in turn.tool_calls:
-                    _check_opaque(call.arguments, f"{nodeid}[{position}].arguments")
-                for effect in turn.side_effects:
-                    _check_opaque(effect.details, f"{nodeid}[{position}].details")
-                for attachment in turn.attachments:
-                    _check_opaque(attachment.metadata, f"{nodeid}[{position}].metadata")
         key = str(nodeid)
         test_name = key.rpartition("::")[2]
         rebuilt[key] = results_from_wire(
             wire,
-            extra=lambda item, key=key, test_name=test_name: {  # type: ignore[misc]
-                "_pytest_nodeid": key,
-                "_pytest_test_name": test_name,
-                "_rampart_result_index": item.index,
-            },
+            extra=lambda metadata, item, key=key, test_name=test_name: metadata.update(  # type: ignore[misc]
+                _pytest_nodeid=key, _pytest_test_name=test_name, _rampart_result_index=item.index
+            ),
         )
     return rebuilt
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 
@@ -46,12 +46,14 @@ def clip_text(text: str, limit: int, /) -> str:
     return text[:limit] + _SUFFIX.format(k=len(text) - limit)
 
 
-def _opaque_stub(text: str) -> str:
-    return f'{{"_rampart_truncated":{len(text)}}}'
-
-
-# A visitor sees (path, text, is_opaque) and returns the replacement text.
+# A visitor sees (path, text, is_opaque) and returns the replacement text; an opaque mapping is
+# shown as its JSON text, and any replacement turns it into {"_rampart_truncated": <length>}.
 Visit = Callable[[str, str, bool], str]
+
+
+def _opaque(path: str, value: dict[str, Any], visit: Visit) -> dict[str, Any]:
+    text = _ENCODER.encode(value).decode() if value else "{}"
+    return value if visit(path, text, True) is text else {"_rampart_truncated": len(text)}
 
 
 def _turn(turn: TurnV1, path: str, visit: Visit) -> TurnV1:
@@ -63,7 +65,7 @@ def _turn(turn: TurnV1, path: str, visit: Visit) -> TurnV1:
     text = visit(f"{path}.response_text", turn.response_text, False)
     if text is not turn.response_text:
         changes["response_text"] = text
-    meta = visit(f"{path}.response_metadata", turn.response_metadata, True)
+    meta = _opaque(f"{path}.response_metadata", turn.response_metadata, visit)
     if meta is not turn.response_metadata:
         changes["response_metadata"] = meta
     reasoning = visit(f"{path}.driver_reasoning", turn.driver_reasoning, False)
@@ -97,14 +99,14 @@ def _turn(turn: TurnV1, path: str, visit: Visit) -> TurnV1:
 
 def _attachment(item: AttachmentV1, path: str, visit: Visit) -> AttachmentV1:
     content = visit(f"{path}.content", item.content, False)
-    meta = visit(f"{path}.metadata", item.metadata, True)
+    meta = _opaque(f"{path}.metadata", item.metadata, visit)
     if content is item.content and meta is item.metadata:
         return item
     return _replace(item, content=content, metadata=meta)
 
 
 def _call(item: ToolCallV1, path: str, visit: Visit) -> ToolCallV1:
-    arguments = visit(f"{path}.arguments", item.arguments, True)
+    arguments = _opaque(f"{path}.arguments", item.arguments, visit)
     result = item.result if item.result is None else visit(f"{path}.result", item.result, False)
     if arguments is item.arguments and result is item.result:
         return item
@@ -112,7 +114,7 @@ def _call(item: ToolCallV1, path: str, visit: Visit) -> ToolCallV1:
 
 
 def _effect(item: SideEffectV1, path: str, visit: Visit) -> SideEffectV1:
-    details = visit(f"{path}.details", item.details, True)
+    details = _opaque(f"{path}.details", item.details, visit)
     return item if details is item.details else _replace(item, details=details)
 
 
@@ -130,7 +132,7 @@ def _result(item: ResultV1, path: str, visit: Visit) -> ResultV1:
     summary = visit(f"{path}.summary", item.summary, False)
     if summary is not item.summary:
         changes["summary"] = summary
-    meta = visit(f"{path}.metadata", item.metadata, True)
+    meta = _opaque(f"{path}.metadata", item.metadata, visit)
     if meta is not item.metadata:
         changes["metadata"] = meta
     if item.turns:
@@ -166,7 +168,9 @@ def _long_fields(record: RecordV1, shortest: int) -> list[_Field]:
     def visit(path: str, text: str, opaque: bool) -> str:
         if len(text) > shortest:
             # Only long fields can be cut, so only they need their encoded size.
-            found.append(_Field(path, len(text), len(_ENCODER.encode(text)), opaque))
+            # An opaque mapping is embedded as its own JSON text; other text is a JSON string.
+            size = len(text.encode()) if opaque else len(_ENCODER.encode(text))
+            found.append(_Field(path, len(text), size, opaque))
         return text
 
     _walk(record, visit)
@@ -180,7 +184,7 @@ def _clip(record: RecordV1, limit: int) -> RecordV1:
         if len(text) <= limit:
             return text
         cuts.append(TruncationV1(path=path, original_len=len(text)))
-        return _opaque_stub(text) if opaque else clip_text(text, limit)
+        return "" if opaque else clip_text(text, limit)
 
     clipped = _walk(record, visit)
     return _replace(clipped, truncated=(*record.truncated, *cuts))

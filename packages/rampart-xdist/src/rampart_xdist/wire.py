@@ -3,14 +3,16 @@
 Every struct is frozen and rejects unknown fields. Records are tagged through the ``schema``
 field; a released tag never changes its shape, a new shape gets a new tag. Free-form mappings
 (result metadata, tool arguments, side-effect details, response and attachment metadata) travel
-as opaque JSON strings produced by ``to_json_safe``, so the schema stays closed while user data
-stays open; their depth is checked when a record is decoded.
+as opaque JSON objects, the ``to_json_safe`` form of the mapping embedded in the record: the
+schema says nothing of their keys, only that they hold JSON values nested at most
+``MAX_METADATA_DEPTH`` deep, which the decoder enforces as part of the type (see
+docs/decisions.md for why they are not JSON strings).
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Union
 
 import msgspec
 
@@ -55,9 +57,25 @@ Count = Annotated[int, msgspec.Meta(ge=0, le=_MAX_INT)]
 Int = Annotated[int, msgspec.Meta(ge=-_MAX_INT, le=_MAX_INT)]
 Finite = Annotated[float, msgspec.Meta(ge=-_MAX_FLOAT, le=_MAX_FLOAT)]
 Unit = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
-# Opaque JSON text; its shape and depth are checked by the decoder, not by msgspec.
-OpaqueJson = str
 Text = str
+
+
+def _bounded_json(depth: int) -> Any:
+    """``dict[str, V]`` where containers nest at most ``depth`` levels below the mapping.
+
+    A value at the deepest level may only be a scalar, so msgspec rejects anything deeper
+    while it decodes, in C, at no extra cost.
+    """
+    level: Any = Union[str, int, float, bool, None]  # noqa: UP007 -- built at runtime
+    for _ in range(depth):
+        level = Union[str, int, float, bool, None, list[level], dict[str, level]]  # noqa: UP007
+    return dict[str, level]
+
+
+if TYPE_CHECKING:
+    OpaqueJson = dict[str, Any]
+else:
+    OpaqueJson = _bounded_json(MAX_METADATA_DEPTH)
 
 Status = Literal["safe", "unsafe", "undetermined", "error"]
 Observability = Literal["tool_and_side_effects", "tool_only", "response_only"]
@@ -68,9 +86,10 @@ Format = Literal["text", "html", "markdown", "image", "pdf", "docx", "xlsx", "au
 class _Base(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True, gc=False):
     """Shared struct options: immutable, closed, compact.
 
-    ``gc=False``: a wire struct holds only scalars, strings and tuples of other wire structs,
-    so it can never be part of a reference cycle; leaving it untracked spares the cyclic
-    collector from scanning every decoded record.
+    ``gc=False``: a wire struct holds scalars, strings, tuples of other wire structs and
+    JSON-only mappings, none of which can refer back to it, so it is never part of a
+    reference cycle; leaving it untracked spares the cyclic collector from scanning every
+    decoded record.
     """
 
 
@@ -104,14 +123,14 @@ class AttachmentV1(_Base, frozen=True):
     content: Text = ""
     format: Format = "text"
     artifact: Ident | None = None
-    metadata: OpaqueJson = "{}"
+    metadata: OpaqueJson = {}
 
 
 class ToolCallV1(_Base, frozen=True):
     """One tool call the agent made."""
 
     name: Ident
-    arguments: OpaqueJson = "{}"
+    arguments: OpaqueJson = {}
     result: Text | None = None
     timestamp: datetime.datetime | None = None
 
@@ -120,7 +139,7 @@ class SideEffectV1(_Base, frozen=True):
     """One observed side effect."""
 
     kind: Ident
-    details: OpaqueJson = "{}"
+    details: OpaqueJson = {}
 
 
 class EvalV1(_Base, frozen=True):
@@ -141,7 +160,7 @@ class TurnV1(_Base, frozen=True):
     response_text: Text = ""
     tool_calls: Annotated[tuple[ToolCallV1, ...], msgspec.Meta(max_length=MAX_LIST_ITEMS)] = ()
     side_effects: Annotated[tuple[SideEffectV1, ...], msgspec.Meta(max_length=MAX_LIST_ITEMS)] = ()
-    response_metadata: OpaqueJson = "{}"
+    response_metadata: OpaqueJson = {}
     eval: EvalV1 | None = None
     timestamp: datetime.datetime | None = None
     driver_reasoning: Text = ""
@@ -158,7 +177,7 @@ class ResultV1(_Base, frozen=True):
     observability_level: Observability = "response_only"
     duration_seconds: Finite = 0.0
     injections: Annotated[tuple[InjectionV1, ...], msgspec.Meta(max_length=MAX_LIST_ITEMS)] = ()
-    metadata: OpaqueJson = "{}"
+    metadata: OpaqueJson = {}
     turns: Annotated[tuple[TurnV1, ...], msgspec.Meta(max_length=MAX_LIST_ITEMS)] = ()
     turns_dropped: Count = 0
 
