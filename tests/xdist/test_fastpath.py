@@ -59,7 +59,7 @@ _NOT_PLAIN: list[object] = [
     [1, 2, 3],
 ]
 _PLAIN: list[object] = [
-    {"latency_ms": 10.5, "model": "m", "ok": True, "none": None, "n": -3},
+    {"latency_ms": 10.5, "model": "m", "ok": True, "none": None, "n": -3, "big": -(2**70)},
     {"text": "é ☃ \x1b[31m\r"},
 ]
 

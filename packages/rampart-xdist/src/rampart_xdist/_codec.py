@@ -338,7 +338,7 @@ def _injections(
 
 
 def _scrub(value: _T, fix: Fix) -> _T:
-    """``value`` (a wire struct, tuple or scalar) with ``fix`` applied to every string."""
+    """``value`` (a wire struct, tuple, JSON value or scalar) with ``fix`` applied to every string."""
     if isinstance(value, str):
         return fix(value)  # type: ignore[return-value]
     if isinstance(value, dict):
