@@ -440,3 +440,19 @@ def test_whole_session_helpers_round_trip() -> None:
         rampart_xdist.deserialize_worker_data(
             data={**data, "results_by_nodeid": {"x": [{"index": 0}]}}
         )
+
+
+def test_opaque_type_stays_small_R_XD_4() -> None:
+    """Each typed level of OpaqueJson refers to the next twice, so the type (and the time to
+    build a decoder for it at import, on every worker) doubles per level; deeper levels are
+    left to check_deep_json."""
+    from rampart_xdist import wire
+
+    assert len(repr(wire.OpaqueJson)) < 20_000
+    deep = {"d": {"d": {"d": {"d": {"d": {"d": [[{"x": 1}]]}}}}}}
+    assert (
+        msgspec.json.decode(
+            msgspec.json.encode(deep), type=wire.OpaqueJson, dec_hook=wire.check_deep_json
+        )
+        == deep
+    )

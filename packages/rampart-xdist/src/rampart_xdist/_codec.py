@@ -48,6 +48,7 @@ from rampart_xdist.wire import (
     TrialRefV1,
     TruncationV1,
     TurnV1,
+    check_deep_json,
 )
 
 __all__ = [
@@ -64,7 +65,7 @@ __all__ = [
 
 _ENCODER: Final = msgspec.json.Encoder()
 _ENCODE: Final = _ENCODER.encode
-_DECODER: Final = msgspec.json.Decoder(RecordV1 | NegoFail)
+_DECODER: Final = msgspec.json.Decoder(RecordV1 | NegoFail, dec_hook=check_deep_json)
 
 
 class _TagProbe(msgspec.Struct):
@@ -81,10 +82,9 @@ _SUFFIX: Final = "…[truncated {k} chars]"
 _RESULT_PATH: Final = re.compile(r"results\[(\d+)\]")
 _GROUP_SUFFIX: Final = re.compile(r"@[^@:/\[\]]*\Z")
 _MAX_FLOAT: Final = sys.float_info.max
-# How msgspec reports a value nested deeper than the OpaqueJson type allows.
+# How msgspec reports check_deep_json's refusal of an opaque value.
 _TOO_DEEP: Final = re.compile(
-    r"Expected `bool \| int \| float \| str \| null`, got `(?:object|array)` - at "
-    r"`\$\.(.*?\.(?:metadata|arguments|details|response_metadata))[\[`]"
+    r"nested deeper than \d+ - at `\$\.(.*?\.(?:metadata|arguments|details|response_metadata))[\[`]"
 )
 
 Fix = Callable[[str], str]
@@ -598,7 +598,7 @@ def _schema_error(data: str | bytes, accept: Sequence[str], exc: Exception) -> W
         return WorkerOutputError(f"malformed record: {exc}")
     if tag is None:
         return SchemaVersionError("record has no schema tag")
-    deep = _TOO_DEEP.match(str(exc))
+    deep = _TOO_DEEP.search(str(exc))
     if deep is not None:
         return WorkerOutputError(f"{deep.group(1)}: nested deeper than {MAX_METADATA_DEPTH}")
     if not isinstance(tag, str) or (tag not in accept and tag != NEGO_FAIL_TAG):

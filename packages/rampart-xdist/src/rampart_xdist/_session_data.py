@@ -12,7 +12,7 @@ from rampart_xdist._codec import _Cuts, result_to_wire, results_from_wire
 from rampart_xdist._constants import ACCEPTED_SCHEMAS, SCHEMA_VERSION
 from rampart_xdist._errors import SchemaVersionError, WorkerOutputError
 from rampart_xdist._version import package_version
-from rampart_xdist.wire import ResultV1, TrialRefV1
+from rampart_xdist.wire import ResultV1, TrialRefV1, check_deep_json
 
 __all__ = ["deserialize_trial_specs", "deserialize_worker_data", "serialize_worker_data"]
 
@@ -58,7 +58,7 @@ def deserialize_worker_data(*, data: Mapping[str, Any]) -> dict[str, list[Result
     rebuilt: dict[str, list[Result]] = {}
     for nodeid, items in section.items():
         try:
-            wire = msgspec.convert(items, type=tuple[ResultV1, ...])
+            wire = msgspec.convert(items, type=tuple[ResultV1, ...], dec_hook=check_deep_json)
         except msgspec.ValidationError as exc:
             raise WorkerOutputError(f"{nodeid}: {exc}") from None
         key = str(nodeid)

@@ -5,12 +5,14 @@ field; a released tag never changes its shape, a new shape gets a new tag. Free-
 (result metadata, tool arguments, side-effect details, response and attachment metadata) travel
 as opaque JSON objects, the ``to_json_safe`` form of the mapping embedded in the record: the
 schema says nothing of their keys, only that they hold JSON values nested at most
-``MAX_METADATA_DEPTH`` deep, which the decoder enforces as part of the type (see
-docs/decisions.md for why they are not JSON strings).
+``MAX_METADATA_DEPTH`` deep, which the decoder enforces while it decodes (see
+docs/decisions.md for why they are not JSON strings). Decoders of these structs must pass
+``dec_hook=check_deep_json``.
 """
 
 from __future__ import annotations
 
+import abc
 import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Union
 
@@ -32,6 +34,7 @@ __all__ = [
     "NEGO_FAIL_TAG",
     "SCHEMA_VERSION",
     "AttachmentV1",
+    "DeepJson",
     "EvalV1",
     "InjectionV1",
     "NegoFail",
@@ -42,6 +45,7 @@ __all__ = [
     "TrialRefV1",
     "TruncationV1",
     "TurnV1",
+    "check_deep_json",
 ]
 
 
@@ -60,22 +64,55 @@ Unit = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
 Text = str
 
 
-def _bounded_json(depth: int) -> Any:
-    """``dict[str, V]`` where containers nest at most ``depth`` levels below the mapping.
+class DeepJson(abc.ABC):  # noqa: B024 -- a marker, only virtual subclasses
+    """Marks JSON values deeper than the typed levels of ``OpaqueJson``.
 
-    A value at the deepest level may only be a scalar, so msgspec rejects anything deeper
-    while it decodes, in C, at no extra cost.
+    msgspec decodes such a value as plain JSON and hands it to ``check_deep_json`` (the
+    decoders' ``dec_hook``), which enforces the rest of the depth bound. Typing every level
+    would make the type's size grow as 2**depth (each level refers to the next twice). The
+    JSON types are registered as virtual subclasses because msgspec checks that the hook
+    returns an instance of the marked type.
     """
-    level: Any = Union[str, int, float, bool, None]  # noqa: UP007 -- built at runtime
-    for _ in range(depth):
+
+
+for _kind in (dict, list, str, int, float, bool, type(None)):
+    DeepJson.register(_kind)
+
+
+TYPED_LEVELS: Final = 4
+
+
+def _bounded_json(typed_levels: int) -> Any:
+    """``dict[str, V]`` whose first ``typed_levels`` levels are checked by the type itself."""
+    level: Any = DeepJson
+    for _ in range(typed_levels):
         level = Union[str, int, float, bool, None, list[level], dict[str, level]]  # noqa: UP007
     return dict[str, level]
+
+
+def check_deep_json(kind: type, value: Any) -> Any:
+    """``dec_hook`` for ``DeepJson``: ``value`` sits ``TYPED_LEVELS + 1`` levels below its mapping."""
+    if kind is not DeepJson:
+        raise NotImplementedError(f"cannot decode {kind!r}")
+    stack: list[tuple[object, int]] = [(value, TYPED_LEVELS + 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_METADATA_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_METADATA_DEPTH}")
+        stack.extend((child, depth + 1) for child in children)
+    return value
 
 
 if TYPE_CHECKING:
     OpaqueJson = dict[str, Any]
 else:
-    OpaqueJson = _bounded_json(MAX_METADATA_DEPTH)
+    OpaqueJson = _bounded_json(TYPED_LEVELS)
 
 Status = Literal["safe", "unsafe", "undetermined", "error"]
 Observability = Literal["tool_and_side_effects", "tool_only", "response_only"]
