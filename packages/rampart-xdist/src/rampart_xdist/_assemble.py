@@ -124,28 +124,25 @@ def _turn(turn: TurnV1, owned: bool) -> Turn:
     request.prompt = "" if prompt is None and not attachments else prompt
     request.attachments = attachments
 
+    response = _new(Response)
+    response.text = turn.response_text
     calls: list[ToolCall] = []
     for c in turn.tool_calls:
         call = _new(ToolCall)
         call.name = c.name
-        arguments = c.arguments
-        call.arguments = arguments if owned else copy_json(arguments)
+        call.arguments = c.arguments if owned else copy_json(c.arguments)
         call.result = c.result
         call.timestamp = c.timestamp
         calls.append(call)
+    response.tool_calls = calls
     effects: list[SideEffect] = []
     for e in turn.side_effects:
         effect = _new(SideEffect)
         effect.kind = e.kind
-        details = e.details
-        effect.details = details if owned else copy_json(details)
+        effect.details = e.details if owned else copy_json(e.details)
         effects.append(effect)
-    response = _new(Response)
-    response.text = turn.response_text
-    response.tool_calls = calls
     response.side_effects = effects
-    meta = turn.response_metadata
-    response.metadata = meta if owned else copy_json(meta)
+    response.metadata = turn.response_metadata if owned else copy_json(turn.response_metadata)
 
     verdict = turn.eval
     eval_result: EvalResult | None = None
