@@ -442,6 +442,25 @@ def test_whole_session_helpers_round_trip() -> None:
         )
 
 
+def test_whole_session_helpers_copy_what_they_rebuild() -> None:
+    """deserialize_worker_data never hands out the caller's containers, even ones that
+    cannot be encoded (a lone surrogate in data passed in memory)."""
+    deep: dict[str, Any] = {"k": "lone \ud800"}
+    for _ in range(8):
+        deep = {"d": deep}
+    data = {
+        "schema": "rampart.xdist.v1",
+        "results_by_nodeid": {
+            "t.py::test_a": [{"index": 0, "status": "safe", "metadata": {"m": [deep]}}]
+        },
+    }
+    (rebuilt,) = rampart_xdist.deserialize_worker_data(data=data)["t.py::test_a"]
+    assert rebuilt.metadata["m"] == [deep]
+    assert rebuilt.metadata["m"][0] is not deep
+    rebuilt.metadata["m"][0]["d"]["changed"] = True
+    assert "changed" not in deep["d"]
+
+
 def test_opaque_type_stays_small_R_XD_4() -> None:
     """Each typed level of OpaqueJson refers to the next twice, so the type (and the time to
     build a decoder for it at import, on every worker) doubles per level; deeper levels are

@@ -15,6 +15,7 @@ here (a future core change); the codec then uses the ordinary constructors.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any, Final
@@ -48,7 +49,13 @@ _ENCODE: Final = msgspec.json.Encoder().encode
 
 def copy_json(value: dict[str, Any]) -> dict[str, Any]:
     """A deep copy of a JSON-only mapping (a msgspec round trip is the fastest one)."""
-    copied: dict[str, Any] = _COPY(_ENCODE(value)) if value else {}
+    if not value:
+        return {}
+    try:
+        copied: dict[str, Any] = _COPY(_ENCODE(value))
+    except UnicodeEncodeError:
+        # A lone surrogate (possible in data handed over in memory) cannot be encoded.
+        copied = copy.deepcopy(value)
     return copied
 
 
