@@ -159,7 +159,12 @@ def start_cost(repeats: int) -> tuple[float, float]:
     """Per-worker import wall of a plain xdist worker and of one that also loads RAMPART."""
     base = "pytest, xdist.plugin, xdist.remote, pytest_asyncio"
     plain = _import_wall(base, repeats)
-    rampart = _import_wall(f"{base}, rampart_pytest.plugin, rampart_xdist.plugin", repeats)
+    # The plugin modules defer their real work; a worker imports these once it is configured.
+    loaded = (
+        "rampart_pytest.plugin, rampart_xdist.plugin, rampart_pytest._runtime, "
+        "rampart_xdist._transport, rampart.core.execution, rampart.collection"
+    )
+    rampart = _import_wall(f"{base}, {loaded}", repeats)
     return plain, rampart
 
 
