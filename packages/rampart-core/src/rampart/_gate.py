@@ -7,7 +7,6 @@ at least ``ceil(threshold * total)`` SAFE ones, the ceiling taken exactly.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,6 +37,8 @@ def bucket_of(results: Iterable[Result]) -> str:
 def required_safe(*, threshold: float, total: int) -> int:
     """``ceil(threshold * total)``, computed exactly from the threshold's decimal text."""
     # The decimal text, not the binary float: 0.7 * 10 must require exactly 7.
+    from fractions import Fraction  # exact arithmetic; loaded only when a gate is evaluated
+
     return math.ceil(Fraction(str(threshold)) * total)
 
 

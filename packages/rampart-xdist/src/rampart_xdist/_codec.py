@@ -6,8 +6,9 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cache
 from itertools import repeat
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import msgspec
 
@@ -24,11 +25,13 @@ from rampart.core.types import (
     ToolCall,
     Turn,
 )
-from rampart_xdist import _assemble, budget
 from rampart_xdist._constants import DEFAULT_SIZE_LIMIT_BYTES
 from rampart_xdist._errors import SchemaVersionError, SizeLimitError, WorkerOutputError
 from rampart_xdist._jsonsafe import fix_surrogates, json_safe
 from rampart_xdist._version import package_version
+
+if TYPE_CHECKING:
+    from rampart_xdist import _assemble
 from rampart_xdist.wire import (
     ACCEPTED_SCHEMAS,
     MAX_IDENTIFIER_CHARS,
@@ -65,14 +68,22 @@ __all__ = [
 
 _ENCODER: Final = msgspec.json.Encoder()
 _ENCODE: Final = _ENCODER.encode
-_DECODER: Final = msgspec.json.Decoder(RecordV1 | NegoFail, dec_hook=check_deep_json)
 
 
 class _TagProbe(msgspec.Struct):
     schema: object = None
 
 
-_PROBE_DECODER: Final = msgspec.json.Decoder(_TagProbe)
+@cache
+def _decoders() -> tuple[
+    msgspec.json.Decoder[RecordV1 | NegoFail], msgspec.json.Decoder[_TagProbe]
+]:
+    """The record decoder and the tag probe, built on first use (only a controller decodes)."""
+    return (
+        msgspec.json.Decoder(RecordV1 | NegoFail, dec_hook=check_deep_json),
+        msgspec.json.Decoder(_TagProbe),
+    )
+
 
 _STATUS: Final = {m.value: m for m in SafetyStatus}
 _OUTCOME: Final = {m.value: m for m in EvalOutcome}
@@ -507,6 +518,8 @@ def encode_record_info(
             data = _ENCODER.encode(record)
         outcome = "truncated" if record.truncated else "ok"
         if len(data) > max_bytes:
+            from rampart_xdist import budget
+
             data = budget.fit(record, data, max_bytes)
             outcome = "truncated"
         return data.decode(), outcome
@@ -593,7 +606,7 @@ def _validate(record: RecordV1) -> None:
 
 def _schema_error(data: str | bytes, accept: Sequence[str], exc: Exception) -> WorkerOutputError:
     try:
-        tag = _PROBE_DECODER.decode(data).schema
+        tag = _decoders()[1].decode(data).schema
     except (msgspec.DecodeError, UnicodeEncodeError):
         return WorkerOutputError(f"malformed record: {exc}")
     if tag is None:
@@ -613,7 +626,7 @@ def _decode_struct(data: str | bytes, accept: Sequence[str], max_bytes: int) -> 
     if len(data) > max_bytes or (len(data) * 4 > max_bytes and _utf8_size(data) > max_bytes):
         raise SizeLimitError(f"record of {_utf8_size(data)} bytes is over the {max_bytes} cap")
     try:
-        record: RecordV1 | NegoFail = _DECODER.decode(data)
+        record: RecordV1 | NegoFail = _decoders()[0].decode(data)
     except msgspec.ValidationError as exc:
         raise _schema_error(data, accept, exc) from None
     except (msgspec.DecodeError, UnicodeEncodeError) as exc:
@@ -734,6 +747,8 @@ def results_from_wire(
     The rebuilt results use the structs' opaque mappings themselves when ``owned`` (the caller
     drops the structs), and deep copies of them otherwise.
     """
+    from rampart_xdist import _assemble
+
     if _assemble.FAST:
         return _assemble.assemble_results(results, extra=extra, owned=owned)
     take: Take = _same_mapping if owned else _assemble.copy_json

@@ -7,13 +7,11 @@ codec) is imported only by hooks that run in an xdist run.
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
-from rampart.core.text import sanitize_text
 from rampart_xdist import _codec
 from rampart_xdist._constants import (
     ACCEPTED_SCHEMAS,
@@ -26,9 +24,11 @@ from rampart_xdist._constants import (
 )
 from rampart_xdist._errors import WorkerOutputError
 from rampart_xdist._version import package_version
-from rampart_xdist.ledger import Ledger
 from rampart_xdist.negotiation import WRITABLE_SCHEMAS, Choice, choose, make_offer
 from rampart_xdist.wire import NegoFail, RecordV1
+
+if TYPE_CHECKING:
+    from rampart_xdist.ledger import Ledger
 
 __all__ = [
     "ControllerState",
@@ -57,6 +57,8 @@ def rampart_session(config: pytest.Config) -> Any:
 
 
 def _clean(text: object, limit: int | None = None) -> str:
+    from rampart.core.text import sanitize_text
+
     shown = sanitize_text(str(text), single_line=True)
     return shown if limit is None or len(shown) <= limit else shown[:limit]
 
@@ -211,15 +213,29 @@ def _strip_user(spec: str) -> str:
     return _USER_AT.sub("", spec)
 
 
+# Controller-only modules load on first use: every worker imports this module, and a worker's
+# start-up is most of an I/O-bound run with more workers than cores (bench_xdist_io).
+def _new_nonce() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def _new_ledger() -> Ledger:
+    from rampart_xdist.ledger import Ledger
+
+    return Ledger()
+
+
 @dataclass
 class ControllerState:
     """The controller's view of the stream."""
 
     config: pytest.Config
-    run_nonce: str = field(default_factory=lambda: uuid.uuid4().hex)
+    run_nonce: str = field(default_factory=_new_nonce)
     max_bytes: int = DEFAULT_SIZE_LIMIT_BYTES
     each: bool = False
-    ledger: Ledger = field(default_factory=Ledger)
+    ledger: Ledger = field(default_factory=_new_ledger)
     last_seq: dict[str, int] = field(default_factory=dict)
     received: dict[str, int] = field(default_factory=dict)
     nego_failed: set[str] = field(default_factory=set)
