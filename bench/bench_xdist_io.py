@@ -20,14 +20,12 @@ interpreter (what every xdist worker pays), against the plugins plain xdist work
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 WALL_BUDGET = 1.15
 TESTS = 200
@@ -35,18 +33,9 @@ DELAY_S = 0.05
 WORKER_COUNTS = (0, 2, 8, 16)
 
 
-def _sibling(name: str) -> Any:
-    # The subprocess runner is shared with bench_plugin.py, a sibling script.
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-run = _sibling("bench_plugin").run
+# The subprocess runner is shared with bench_plugin.py, a sibling script (the script's
+# directory is on sys.path when it runs).
+from bench_plugin import run  # noqa: E402
 
 AGENT = """\
 import asyncio

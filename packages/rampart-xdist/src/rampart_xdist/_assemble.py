@@ -100,10 +100,11 @@ def _plain(cls: type, names: frozenset[str]) -> bool:
 
 FAST: Final = all(_plain(cls, names) for cls, names in _FIELDS.items())
 
-_STATUS: Final = {m.value: m for m in SafetyStatus}
-_OUTCOME: Final = {m.value: m for m in EvalOutcome}
-_OBSERVABILITY: Final = {m.value: m for m in ObservabilityLevel}
-_HARM: Final[dict[str, HarmCategory | str]] = {m.value: m for m in HarmCategory}
+# Wire values to the core enum members (shared with the codec's constructor fallback).
+STATUS: Final = {m.value: m for m in SafetyStatus}
+OUTCOME: Final = {m.value: m for m in EvalOutcome}
+OBSERVABILITY: Final = {m.value: m for m in ObservabilityLevel}
+HARM: Final[dict[str, HarmCategory | str]] = {m.value: m for m in HarmCategory}
 _new = object.__new__
 
 
@@ -155,7 +156,7 @@ def _turn(turn: TurnV1, owned: bool) -> Turn:
     eval_result: EvalResult | None = None
     if verdict is not None:
         eval_result = _new(EvalResult)
-        eval_result.outcome = _OUTCOME[verdict.outcome]
+        eval_result.outcome = OUTCOME[verdict.outcome]
         eval_result.confidence = verdict.confidence
         eval_result.evidence = list(verdict.evidence)
         eval_result.rationale = verdict.rationale
@@ -207,13 +208,13 @@ def _assemble(
             injections.append(injection)
         category = item.harm_category
         result = _new(Result)
-        result.status = _STATUS[item.status]
+        result.status = STATUS[item.status]
         result.summary = item.summary
         result.turns = [_turn(t, owned) for t in item.turns]
         result.duration_seconds = item.duration_seconds
-        result.harm_category = None if category is None else _HARM.get(category, category)
+        result.harm_category = None if category is None else HARM.get(category, category)
         result.strategy = item.strategy
-        result.observability_level = _OBSERVABILITY[item.observability_level]
+        result.observability_level = OBSERVABILITY[item.observability_level]
         result.injections = injections
         result.metadata = metadata
         rebuilt.append(result)

@@ -85,10 +85,6 @@ def _decoders() -> tuple[
     )
 
 
-_STATUS: Final = {m.value: m for m in SafetyStatus}
-_OUTCOME: Final = {m.value: m for m in EvalOutcome}
-_OBSERVABILITY: Final = {m.value: m for m in ObservabilityLevel}
-_HARM: Final[dict[str, HarmCategory | str]] = {m.value: m for m in HarmCategory}
 _SUFFIX: Final = "…[truncated {k} chars]"
 _RESULT_PATH: Final = re.compile(r"results\[(\d+)\]")
 _GROUP_SUFFIX: Final = re.compile(r"@[^@:/\[\]]*\Z")
@@ -699,6 +695,8 @@ def _payload(attachment: AttachmentV1, take: Take) -> Payload:
 
 
 def _turn(turn: TurnV1, take: Take) -> Turn:
+    from rampart_xdist._assemble import OUTCOME
+
     attachments = [_payload(a, take) for a in turn.attachments] if turn.attachments else []
     prompt = turn.prompt
     if prompt is None and not attachments:
@@ -725,7 +723,7 @@ def _turn(turn: TurnV1, take: Take) -> Turn:
         eval_result=None
         if verdict is None
         else EvalResult(
-            outcome=_OUTCOME[verdict.outcome],
+            outcome=OUTCOME[verdict.outcome],
             confidence=verdict.confidence,
             evidence=list(verdict.evidence),
             rationale=verdict.rationale,
@@ -762,13 +760,13 @@ def results_from_wire(
         category = item.harm_category
         rebuilt.append(
             Result(
-                status=_STATUS[item.status],
+                status=_assemble.STATUS[item.status],
                 summary=item.summary,
                 turns=[_turn(t, take) for t in item.turns],
                 duration_seconds=item.duration_seconds,
-                harm_category=None if category is None else _HARM.get(category, category),
+                harm_category=None if category is None else _assemble.HARM.get(category, category),
                 strategy=item.strategy,
-                observability_level=_OBSERVABILITY[item.observability_level],
+                observability_level=_assemble.OBSERVABILITY[item.observability_level],
                 injections=[
                     InjectionRecord(payload_id=r.payload_id, surface_name=r.surface_name)
                     for r in item.injections
