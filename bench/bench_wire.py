@@ -346,16 +346,27 @@ def rebuild(raw: object) -> list[Result]:
     if record["schema"] != "rampart.xdist.v1":
         raise Invalid("schema")
     text(record["run_nonce"], MAX_ID)
-    text(record["worker"], 65536)
-    text(record["nodeid"], 65536)
+    worker = text(record["worker"], 65536)
+    nodeid = text(record["nodeid"], 65536)
     integer(record["seq"])
     integer(record["attempt"], 1)
+    # The transport's tags, as the wire path adds them (R-XD-7): both paths give equal results.
+    if "@" in nodeid:
+        nodeid = nodeid.rpartition("@")[0]
+    tags = {
+        "_pytest_test_name": nodeid.rpartition("::")[2],
+        "_pytest_nodeid": nodeid,
+        "_rampart_source_worker": worker,
+    }
     results = []
     for position, raw_result in enumerate(items(record["results"])):
         r = need(raw_result, RESULT_KEYS)
         if integer(r["index"]) != position:
             raise Invalid("index")
         integer(r["turns_dropped"])
+        metadata = mapping(r["metadata"])
+        metadata.update(tags)
+        metadata["_rampart_result_index"] = position
         results.append(
             Result(
                 status=enum(STATUSES, r["status"]),
@@ -372,7 +383,7 @@ def rebuild(raw: object) -> list[Result]:
                     )
                     for x in items(r["injections"])
                 ],
-                metadata=mapping(r["metadata"]),
+                metadata=metadata,
             )
         )
     return results
@@ -410,6 +421,42 @@ def json_round(batches: list[int]) -> tuple[float, float, float, int]:
 Timing = tuple[float, float, float, int]
 
 
+def _wire_results(seq: int) -> list[Result]:
+    record = _build(
+        nodeid=f"t.py::test_{seq}",
+        results=make_batch(seq),
+        trial=None,
+        seq=seq,
+        run_nonce="n" * 32,
+        worker="gw0",
+        attempt=1,
+        fix=_same,
+    )
+    decoded = _codec._decode_struct(_ENCODER.encode(record), ACCEPT, CAP)
+    assert not isinstance(decoded, NegoFail)
+    return _codec._rebuild(decoded, owned=True)
+
+
+def _json_results(seq: int) -> list[Result]:
+    record = {
+        "schema": "rampart.xdist.v1",
+        "run_nonce": "n" * 32,
+        "worker": "gw0",
+        "seq": seq,
+        "nodeid": f"t.py::test_{seq}",
+        "attempt": 1,
+        "results": [to_dict(r, i) for i, r in enumerate(make_batch(seq))],
+    }
+    return rebuild(json.loads(json.dumps(record, allow_nan=False, ensure_ascii=False)))
+
+
+def check_equivalent() -> None:
+    """Both paths must give equal results, or the comparison would be of different work."""
+    for seq in (0, 1, 7):
+        if _wire_results(seq) != _json_results(seq):
+            raise SystemExit(f"bench wire: the two paths rebuilt different results (batch {seq})")
+
+
 def interleaved(
     chunks: list[list[int]], rounds: int
 ) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
@@ -444,6 +491,7 @@ def main() -> int:
     batches = list(range(total // BATCH))
     step = len(batches) // CHUNKS
     chunks = [batches[i : i + step] for i in range(0, len(batches), step)]
+    check_equivalent()
     wire, plain = interleaved(chunks, rounds=3 if args.quick else 2)
     wire_total = wire[0] + wire[1] + wire[2]
     json_total = plain[0] + plain[1] + plain[2]

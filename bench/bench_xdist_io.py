@@ -14,7 +14,7 @@ Budget (issue 5): wall (a)/(b) <= 1.15 at every ``-n``. Worker start-up must sta
 per-worker start cost is printed too: the extra import time of the RAMPART plugins in a fresh
 interpreter (what every xdist worker pays), against the plugins plain xdist workers import.
 
-    python bench/bench_xdist_io.py            3 rounds per -n
+    python bench/bench_xdist_io.py            5 rounds per -n
     python bench/bench_xdist_io.py --quick    1 round per -n
 """
 
@@ -35,7 +35,7 @@ WORKER_COUNTS = (0, 2, 8, 16)
 
 # The subprocess runner is shared with bench_plugin.py, a sibling script (the script's
 # directory is on sys.path when it runs).
-from bench_plugin import run  # noqa: E402
+from bench_plugin import Run, run  # noqa: E402
 
 AGENT = """\
 import asyncio
@@ -159,7 +159,7 @@ def start_cost(repeats: int) -> tuple[float, float]:
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
-    rounds = 1 if quick else 3
+    rounds = 1 if quick else 5
     print(
         f"bench xdist_io: {TESTS} async XPIA tests, agent latency {DELAY_S * 1000:.0f} ms, "
         f"-n {'/'.join(map(str, WORKER_COUNTS))}, {rounds} round(s) each"
@@ -168,19 +168,25 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="rampart-bench-xdist-io-") as temporary:
         with_rampart, by_hand = build(Path(temporary))
         for workers in WORKER_COUNTS:
-            a_walls: list[float] = []
-            b_walls: list[float] = []
+            a_runs: list[Run] = []
+            b_runs: list[Run] = []
             for _ in range(rounds):
-                a_walls.append(
-                    run(with_rampart, arguments(workers, plain=False), expected=TESTS).wall
-                )
-                b_walls.append(run(by_hand, arguments(workers, plain=True), expected=TESTS).wall)
-            a, b = statistics.median(a_walls), statistics.median(b_walls)
+                a_runs.append(run(with_rampart, arguments(workers, plain=False), expected=TESTS))
+                b_runs.append(run(by_hand, arguments(workers, plain=True), expected=TESTS))
+            a = statistics.median(r.wall for r in a_runs)
+            b = statistics.median(r.wall for r in b_runs)
+            # CPU of the whole run (controller and workers): steadier than wall on a shared
+            # machine, printed to tell RAMPART's own cost from the machine's noise.
+            a_cpu = statistics.median(r.cpu for r in a_runs)
+            b_cpu = statistics.median(r.cpu for r in b_runs)
             ratio = a / b
             ok = ok and ratio <= WALL_BUDGET
             print(
                 f"  -n {workers:<2}: a {a:6.2f}s | b {b:6.2f}s | ratio {ratio:.3f} "
-                f"(budget {WALL_BUDGET}){'' if ratio <= WALL_BUDGET else '  OVER'}"
+                f"(budget {WALL_BUDGET}){'' if ratio <= WALL_BUDGET else '  OVER'} "
+                f"| cpu a {a_cpu:5.2f}s b {b_cpu:5.2f}s ({a_cpu / b_cpu:.3f}) "
+                f"| walls a {' '.join(f'{r.wall:.2f}' for r in a_runs)} "
+                f"b {' '.join(f'{r.wall:.2f}' for r in b_runs)}"
             )
     plain, rampart = start_cost(repeats=3 if quick else 7)
     print(
