@@ -26,7 +26,7 @@ from typing import Any
 
 # The suites and the runner are shared with bench_plugin.py, a sibling script (the script's
 # directory is on sys.path when it runs).
-from bench_plugin import build, run
+from bench_plugin import build, run, warm_up
 
 WALL_BUDGET = 1.15
 WORKERS = ["-n", "2"]
@@ -81,25 +81,13 @@ def main(argv: list[str]) -> int:
     print(f"bench xdist: {tests} probe tests + a {trials}-trial group, -n 2, {rounds} round(s)")
     with tempfile.TemporaryDirectory(prefix="rampart-bench-xdist-") as temporary:
         with_rampart, by_hand = build(Path(temporary), tests=tests, trials=trials)
+        plain = [*WORKERS, "-p", "no:rampart", "-p", "no:rampart_xdist", "-o", "asyncio_mode=auto"]
+        warm_up((with_rampart, WORKERS), (by_hand, plain), expected=expected)
         a_runs: list[Any] = []
         b_runs: list[Any] = []
         for index in range(rounds):
             a_runs.append(run(with_rampart, WORKERS, expected=expected))
-            b_runs.append(
-                run(
-                    by_hand,
-                    [
-                        *WORKERS,
-                        "-p",
-                        "no:rampart",
-                        "-p",
-                        "no:rampart_xdist",
-                        "-o",
-                        "asyncio_mode=auto",
-                    ],
-                    expected=expected,
-                )
-            )
+            b_runs.append(run(by_hand, plain, expected=expected))
             a, b = a_runs[-1], b_runs[-1]
             print(
                 f"  round {index + 1}: a {a.wall:6.2f}s {a.cpu:6.2f}cpu | b {b.wall:6.2f}s "

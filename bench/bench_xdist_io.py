@@ -35,7 +35,7 @@ WORKER_COUNTS = (0, 2, 8, 16)
 
 # The subprocess runner is shared with bench_plugin.py, a sibling script (the script's
 # directory is on sys.path when it runs).
-from bench_plugin import Run, run  # noqa: E402
+from bench_plugin import Run, run, warm_up  # noqa: E402
 
 AGENT = """\
 import asyncio
@@ -167,6 +167,11 @@ def main(argv: list[str]) -> int:
     ok = True
     with tempfile.TemporaryDirectory(prefix="rampart-bench-xdist-io-") as temporary:
         with_rampart, by_hand = build(Path(temporary))
+        warm_up(
+            (with_rampart, arguments(2, plain=False)),
+            (by_hand, arguments(2, plain=True)),
+            expected=TESTS,
+        )
         for workers in WORKER_COUNTS:
             a_runs: list[Run] = []
             b_runs: list[Run] = []

@@ -18,9 +18,13 @@ import pytest
 
 pytestmark = [pytest.mark.xdist, pytest.mark.slow]
 
+# The suites register ``xdist_group`` themselves, as a suite that also runs without pytest-xdist
+# must: the serial reference run disables xdist, whose plugin otherwise registers the marker.
 INI = """
 [pytest]
 asyncio_default_fixture_loop_scope = function
+markers =
+    xdist_group(name): tests that loadgroup sends to one worker
 """
 
 HELPERS = """
