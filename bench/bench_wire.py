@@ -39,7 +39,7 @@ from rampart_xdist import _codec
 from rampart_xdist._codec import _ENCODER, _build, _same
 from rampart_xdist._constants import ACCEPTED_SCHEMAS as ACCEPT
 from rampart_xdist._constants import DEFAULT_SIZE_LIMIT_BYTES as CAP
-from rampart_xdist.wire import NegoFail
+from rampart_xdist.wire import NegoFail, RecordV1
 
 BATCH = 10
 BUDGET = 4.0
@@ -95,22 +95,26 @@ def make_result(i: int) -> Result:
 # --- wire path -------------------------------------------------------------------------------
 
 
+def wire_record(seq: int, batch: list[Result]) -> RecordV1:
+    return _build(
+        nodeid=f"t.py::test_{seq}",
+        results=batch,
+        trial=None,
+        seq=seq,
+        run_nonce="n" * 32,
+        worker="gw0",
+        attempt=1,
+        fix=_same,
+    )
+
+
 def wire_round(batches: list[int]) -> tuple[float, float, float, int]:
     convert = codec = rebuild = 0.0
     count = 0
     for seq in batches:
         batch = make_batch(seq)
         t0 = time.process_time()
-        record = _build(
-            nodeid=f"t.py::test_{seq}",
-            results=batch,
-            trial=None,
-            seq=seq,
-            run_nonce="n" * 32,
-            worker="gw0",
-            attempt=1,
-            fix=_same,
-        )
+        record = wire_record(seq, batch)
         t1 = time.process_time()
         data = _ENCODER.encode(record).decode()
         decoded = _codec._decode_struct(data, ACCEPT, CAP)
@@ -389,21 +393,25 @@ def rebuild(raw: object) -> list[Result]:
     return results
 
 
+def json_record(seq: int, batch: list[Result]) -> dict[str, Any]:
+    return {
+        "schema": "rampart.xdist.v1",
+        "run_nonce": "n" * 32,
+        "worker": "gw0",
+        "seq": seq,
+        "nodeid": f"t.py::test_{seq}",
+        "attempt": 1,
+        "results": [to_dict(r, i) for i, r in enumerate(batch)],
+    }
+
+
 def json_round(batches: list[int]) -> tuple[float, float, float, int]:
     convert = codec = rebuild_time = 0.0
     count = 0
     for seq in batches:
         batch = make_batch(seq)
         t0 = time.process_time()
-        record = {
-            "schema": "rampart.xdist.v1",
-            "run_nonce": "n" * 32,
-            "worker": "gw0",
-            "seq": seq,
-            "nodeid": f"t.py::test_{seq}",
-            "attempt": 1,
-            "results": [to_dict(r, i) for i, r in enumerate(batch)],
-        }
+        record = json_record(seq, batch)
         t1 = time.process_time()
         # Encoding to UTF-8 bytes is what surfaces a lone surrogate, as msgspec does.
         data = json.dumps(record, allow_nan=False, ensure_ascii=False).encode("utf-8")
@@ -422,31 +430,13 @@ Timing = tuple[float, float, float, int]
 
 
 def _wire_results(seq: int) -> list[Result]:
-    record = _build(
-        nodeid=f"t.py::test_{seq}",
-        results=make_batch(seq),
-        trial=None,
-        seq=seq,
-        run_nonce="n" * 32,
-        worker="gw0",
-        attempt=1,
-        fix=_same,
-    )
-    decoded = _codec._decode_struct(_ENCODER.encode(record), ACCEPT, CAP)
+    decoded = _codec._decode_struct(_ENCODER.encode(wire_record(seq, make_batch(seq))), ACCEPT, CAP)
     assert not isinstance(decoded, NegoFail)
     return _codec._rebuild(decoded, owned=True)
 
 
 def _json_results(seq: int) -> list[Result]:
-    record = {
-        "schema": "rampart.xdist.v1",
-        "run_nonce": "n" * 32,
-        "worker": "gw0",
-        "seq": seq,
-        "nodeid": f"t.py::test_{seq}",
-        "attempt": 1,
-        "results": [to_dict(r, i) for i, r in enumerate(make_batch(seq))],
-    }
+    record = json_record(seq, make_batch(seq))
     return rebuild(json.loads(json.dumps(record, allow_nan=False, ensure_ascii=False)))
 
 
