@@ -448,3 +448,37 @@ def test_offer_reaches_workers_and_summary_comes_back_R_XD_2_R_XD_9(
     assert summary["schema"] == "rampart.xdist.v1"
     assert (summary["truncated"], summary["encode_errors"]) == (0, 0)
     assert line.isascii()
+
+
+def test_workers_leave_controller_work_unloaded(pytester: pytest.Pytester) -> None:
+    """A worker encodes and sends; decoding, the ledger, the size budget and the sanitizer are
+    the controller's, and a worker that imported them would pay for it at every start-up
+    (docs/performance.md, I/O-bound agents)."""
+    write_suite(
+        pytester,
+        test_light="""
+        import sys
+
+        from helpers import SafetyStatus, make, record_result
+
+        CONTROLLER_ONLY = (
+            "rampart_xdist.ledger",
+            "rampart_xdist._assemble",
+            "rampart_xdist.budget",
+            "rampart.core.text",
+            "rampart.reporting.summary",
+        )
+
+        def test_sends_a_record():
+            record_result(make(SafetyStatus.SAFE, "sent"))
+
+        def test_worker_stays_light():
+            from rampart_xdist import _codec
+
+            assert [m for m in CONTROLLER_ONLY if m in sys.modules] == []
+            assert _codec._decoders.cache_info().currsize == 0
+        """,
+    )
+    result, report = run(pytester, "-n", "1", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    assert report["total_runs"] == 1
