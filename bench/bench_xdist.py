@@ -22,11 +22,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 # The suites and the runner are shared with bench_plugin.py, a sibling script (the script's
 # directory is on sys.path when it runs).
-from bench_plugin import build, run, warm_up
+from bench_plugin import Run, build, run, warm_up
 
 WALL_BUDGET = 1.15
 WORKERS = ["-n", "2"]
@@ -83,8 +82,8 @@ def main(argv: list[str]) -> int:
         with_rampart, by_hand = build(Path(temporary), tests=tests, trials=trials)
         plain = [*WORKERS, "-p", "no:rampart", "-p", "no:rampart_xdist", "-o", "asyncio_mode=auto"]
         warm_up((with_rampart, WORKERS), (by_hand, plain), expected=expected)
-        a_runs: list[Any] = []
-        b_runs: list[Any] = []
+        a_runs: list[Run] = []
+        b_runs: list[Run] = []
         for index in range(rounds):
             a_runs.append(run(with_rampart, WORKERS, expected=expected))
             b_runs.append(run(by_hand, plain, expected=expected))

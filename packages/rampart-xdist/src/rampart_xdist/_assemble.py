@@ -184,20 +184,11 @@ def assemble_results(
     With ``owned`` the results take the structs' opaque mappings themselves (the caller drops
     the structs); otherwise each is deep-copied, so two rebuilds never share a mapping.
     """
-    return _assemble(results, extra, owned)
-
-
-def _assemble(
-    results: Iterable[ResultV1],
-    extra: Tagger | None,
-    owned: bool,
-) -> list[Result]:
     rebuilt: list[Result] = []
     for position, item in enumerate(results):
         if item.index != position:
             raise WorkerOutputError(f"results[{position}]: index {item.index} out of order")
-        text = item.metadata
-        metadata = text if owned else copy_json(text)
+        metadata = item.metadata if owned else copy_json(item.metadata)
         if extra is not None:
             extra(metadata, item)
         injections: list[InjectionRecord] = []

@@ -29,9 +29,6 @@ from rampart_xdist._constants import DEFAULT_SIZE_LIMIT_BYTES
 from rampart_xdist._errors import SchemaVersionError, SizeLimitError, WorkerOutputError
 from rampart_xdist._jsonsafe import fix_surrogates, json_safe
 from rampart_xdist._version import package_version
-
-if TYPE_CHECKING:
-    from rampart_xdist import _assemble
 from rampart_xdist.wire import (
     ACCEPTED_SCHEMAS,
     MAX_IDENTIFIER_CHARS,
@@ -54,6 +51,9 @@ from rampart_xdist.wire import (
     check_deep_json,
 )
 
+if TYPE_CHECKING:
+    from rampart_xdist import _assemble
+
 __all__ = [
     "decode_and_rebuild",
     "decode_record",
@@ -67,7 +67,6 @@ __all__ = [
 ]
 
 _ENCODER: Final = msgspec.json.Encoder()
-_ENCODE: Final = _ENCODER.encode
 
 
 class _TagProbe(msgspec.Struct):
@@ -694,9 +693,7 @@ def _payload(attachment: AttachmentV1, take: Take) -> Payload:
     )
 
 
-def _turn(turn: TurnV1, take: Take) -> Turn:
-    from rampart_xdist._assemble import OUTCOME
-
+def _turn(turn: TurnV1, take: Take, outcomes: Mapping[str, EvalOutcome]) -> Turn:
     attachments = [_payload(a, take) for a in turn.attachments] if turn.attachments else []
     prompt = turn.prompt
     if prompt is None and not attachments:
@@ -723,7 +720,7 @@ def _turn(turn: TurnV1, take: Take) -> Turn:
         eval_result=None
         if verdict is None
         else EvalResult(
-            outcome=OUTCOME[verdict.outcome],
+            outcome=outcomes[verdict.outcome],
             confidence=verdict.confidence,
             evidence=list(verdict.evidence),
             rationale=verdict.rationale,
@@ -762,7 +759,7 @@ def results_from_wire(
             Result(
                 status=_assemble.STATUS[item.status],
                 summary=item.summary,
-                turns=[_turn(t, take) for t in item.turns],
+                turns=[_turn(t, take, _assemble.OUTCOME) for t in item.turns],
                 duration_seconds=item.duration_seconds,
                 harm_category=None if category is None else _assemble.HARM.get(category, category),
                 strategy=item.strategy,
