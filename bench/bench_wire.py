@@ -3,8 +3,9 @@
 Both paths take the same results end to end, in records of ``BATCH`` results (one record per
 test, as the transport sends them):
 
-- wire: Result -> RecordV1 (conversion), msgspec encode, strict decode with the schema (which
-  bounds the depth of the embedded opaque JSON), rebuild with the transport's tags;
+- wire: Result -> RecordV1 (conversion), msgspec MessagePack encode (the bytes the transport
+  sends), strict decode with the schema (which bounds the depth of the embedded opaque JSON),
+  rebuild with the transport's tags;
 - json: Result -> dict (conversion), ``json.dumps``, ``json.loads``, hand-written validation of
   the same rules (closed field sets, types, exact enums, finite numbers, confidence range,
   identifier and list limits, metadata depth), rebuild.
@@ -36,7 +37,7 @@ from rampart.core.types import (
 )
 from rampart.reporting.json_file import to_json_safe
 from rampart_xdist import _codec
-from rampart_xdist._codec import _ENCODER, _build, _same
+from rampart_xdist._codec import _BINARY_ENCODER, _build, _same
 from rampart_xdist._constants import ACCEPTED_SCHEMAS as ACCEPT
 from rampart_xdist._constants import DEFAULT_SIZE_LIMIT_BYTES as CAP
 from rampart_xdist.wire import NegoFail, RecordV1
@@ -116,7 +117,7 @@ def wire_round(batches: list[int]) -> tuple[float, float, float, int]:
         t0 = time.process_time()
         record = wire_record(seq, batch)
         t1 = time.process_time()
-        data = _ENCODER.encode(record).decode()
+        data = _BINARY_ENCODER.encode(record)
         decoded = _codec._decode_struct(data, ACCEPT, CAP)
         t2 = time.process_time()
         assert not isinstance(decoded, NegoFail)
@@ -430,7 +431,8 @@ Timing = tuple[float, float, float, int]
 
 
 def _wire_results(seq: int) -> list[Result]:
-    decoded = _codec._decode_struct(_ENCODER.encode(wire_record(seq, make_batch(seq))), ACCEPT, CAP)
+    data = _BINARY_ENCODER.encode(wire_record(seq, make_batch(seq)))
+    decoded = _codec._decode_struct(data, ACCEPT, CAP)
     assert not isinstance(decoded, NegoFail)
     return _codec._rebuild(decoded, owned=True)
 

@@ -34,6 +34,7 @@ from rampart_xdist import (
     encode_record,
     record_to_results,
 )
+from rampart_xdist._codec import encode_record_info
 from rampart_xdist.budget import CLIP_SIZES, clip_text
 from rampart_xdist.wire import NegoFail, RecordV1
 
@@ -97,6 +98,36 @@ def encode(results: list[Result], **kwargs: Any) -> str:
     }
     fields.update(kwargs)
     return encode_record(**fields)
+
+
+def encode_as(results: list[Result], binary: bool, **kwargs: Any) -> str | bytes:
+    """A record as JSON text, or as the MessagePack bytes the transport sends."""
+    fields: dict[str, Any] = {
+        "nodeid": "t.py::test_x",
+        "results": results,
+        "trial": None,
+        "seq": 0,
+        "run_nonce": "nonce",
+        "worker": "gw0",
+        "binary": binary,
+    }
+    fields.update(kwargs)
+    data, _ = encode_record_info(**fields)
+    assert isinstance(data, bytes if binary else str)
+    return data
+
+
+def encode_binary(results: list[Result], **kwargs: Any) -> bytes:
+    data = encode_as(results, True, **kwargs)
+    assert isinstance(data, bytes)
+    return data
+
+
+def size_of(data: str | bytes) -> int:
+    return len(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
+BOTH = pytest.mark.parametrize("binary", [False, True], ids=["json", "msgpack"])
 
 
 def roundtrip(results: list[Result], **kwargs: Any) -> list[Result]:
@@ -313,11 +344,12 @@ def test_clip_text_marks_the_cut() -> None:
     assert clip_text("abcdef", 2) == "ab…[truncated 4 chars]"
 
 
-def test_over_cap_clips_free_text_first_R_XD_5() -> None:
+@BOTH
+def test_over_cap_clips_free_text_first_R_XD_5(binary: bool) -> None:
     result = make_result(size=200_000, turns=2)
-    text = encode([result], max_bytes=64 * 1024)
-    assert len(text.encode("utf-8")) <= 64 * 1024
-    record = decode_record(data=text)
+    data = encode_as([result], binary, max_bytes=64 * 1024)
+    assert size_of(data) <= 64 * 1024
+    record = decode_record(data=data)
     assert isinstance(record, RecordV1)
     paths = {cut.path: cut.original_len for cut in record.truncated}
     assert paths["results[0].summary"] == 200_000
@@ -329,14 +361,20 @@ def test_over_cap_clips_free_text_first_R_XD_5() -> None:
     assert rebuilt.summary.endswith("chars]")
     limit = next(size for size in CLIP_SIZES if rebuilt.summary.startswith("s" * size))
     assert rebuilt.summary == clip_text("s" * 200_000, limit)
+    # The largest clip size that fits: the next larger one would not have.
+    larger = CLIP_SIZES[CLIP_SIZES.index(limit) - 1]
+    assert size_of(encode_as([make_result(size=larger, turns=2)], binary)) > 64 * 1024
     assert {"path": "results[0].summary", "original_len": 200_000} in rebuilt.metadata[
         "_rampart_truncated"
     ]
 
 
-def test_large_opaque_json_is_replaced_by_its_length_R_XD_5() -> None:
+@BOTH
+def test_large_opaque_json_is_replaced_by_its_length_R_XD_5(binary: bool) -> None:
     result = Result(status=SafetyStatus.SAFE, summary="x", metadata={"blob": "b" * 100_000})
-    record = decode_record(data=encode([result], max_bytes=20_000))
+    data = encode_as([result], binary, max_bytes=20_000)
+    assert size_of(data) <= 20_000
+    record = decode_record(data=data)
     assert isinstance(record, RecordV1)
     (rebuilt,) = record_to_results(record=record)
     original = len(json.dumps({"blob": "b" * 100_000}, separators=(",", ":")))
@@ -346,9 +384,10 @@ def test_large_opaque_json_is_replaced_by_its_length_R_XD_5() -> None:
     assert rebuilt.metadata["_pytest_nodeid"] == "t.py::test_x"
 
 
-def test_middle_turns_then_stub_R_XD_5() -> None:
+@BOTH
+def test_middle_turns_then_stub_R_XD_5(binary: bool) -> None:
     many_turns = make_result(size=300, turns=40)
-    record = decode_record(data=encode([many_turns], max_bytes=6_000))
+    record = decode_record(data=encode_as([many_turns], binary, max_bytes=6_000))
     assert isinstance(record, RecordV1)
     (wire,) = record.results
     assert wire.turns_dropped == 38
@@ -356,7 +395,8 @@ def test_middle_turns_then_stub_R_XD_5() -> None:
     assert record.original_bytes is None
 
     results = [make_result(size=300, turns=40) for _ in range(20)]
-    record = decode_record(data=encode(results, max_bytes=2_000), max_bytes=STUB_MAX_BYTES)
+    data = encode_as(results, binary, max_bytes=2_000)
+    record = decode_record(data=data, max_bytes=STUB_MAX_BYTES)
     assert isinstance(record, RecordV1)
     assert record.original_bytes is not None
     assert record.original_bytes > 100_000
@@ -475,3 +515,104 @@ def test_opaque_type_stays_small_R_XD_4() -> None:
         )
         == deep
     )
+
+
+# --- MessagePack, the encoding the transport sends (docs/decisions.md) ------------------------
+
+
+def test_transport_encoding_carries_the_same_record_R_XD_4() -> None:
+    originals = [make_result(), make_result(status=SafetyStatus.SAFE, turns=0)]
+    trial = {"base_nodeid": "t.py::x", "index": 1, "n": 2, "threshold": 0.5}
+    binary = encode_binary(originals, trial=trial)
+    # A MessagePack map header, never a byte that could open JSON text.
+    assert binary[0] in {*range(0x80, 0x90), 0xDE, 0xDF}
+    from_binary = decode_record(data=binary)
+    text = encode_as(originals, False, trial=trial)
+    assert isinstance(text, str)
+    assert from_binary == decode_record(data=text)
+    assert isinstance(from_binary, RecordV1)
+    # JSON bytes, even after whitespace, still decode as JSON.
+    assert decode_record(data=b" \n" + text.encode()) == from_binary
+    for original, rebuilt in zip(originals, record_to_results(record=from_binary), strict=True):
+        for key in (*TRANSPORT_KEYS, "_rampart_source_worker", "_rampart_trial"):
+            rebuilt.metadata.pop(key)
+        assert rebuilt == original
+
+
+def test_integers_beyond_64_bits_go_as_json_text_R_JSON_7() -> None:
+    """MessagePack has no such integers: the record goes as JSON, the numbers unchanged."""
+    metadata = {"big": 2**70, "low": -(2**63) - 1, "list": [2**64]}
+    data, outcome = encode_record_info(
+        nodeid="t.py::test_x",
+        results=[Result(status=SafetyStatus.UNSAFE, summary="x\ud800", metadata=metadata)],
+        trial=None,
+        seq=0,
+        run_nonce="nonce",
+        worker="gw0",
+        binary=True,
+    )
+    assert isinstance(data, str)
+    assert outcome == "ok"
+    record = decode_record(data=data)
+    assert isinstance(record, RecordV1)
+    (rebuilt,) = record_to_results(record=record)
+    assert {k: rebuilt.metadata[k] for k in metadata} == metadata
+    assert rebuilt.summary == "x\ufffd"
+    assert rebuilt.status is SafetyStatus.UNSAFE
+
+
+def test_lone_surrogates_are_repaired_in_msgpack_too_R_XD_8() -> None:
+    result = Result(status=SafetyStatus.UNSAFE, summary="a\ud800b", metadata={"k\udc00": "v"})
+    record = decode_record(data=encode_binary([result]))
+    assert isinstance(record, RecordV1)
+    (rebuilt,) = record_to_results(record=record)
+    assert rebuilt.summary == "a\ufffdb"
+    assert rebuilt.metadata["k\ufffd"] == "v"
+
+
+NOT_JSON: dict[str, object] = {
+    "bytes": b"x",
+    "ext": msgspec.msgpack.Ext(1, b"x"),
+    "timestamp": datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC),
+    "int key": {1: "x"},
+    "bytes key": {b"k": "x"},
+    "array key": {(1, 2): "x"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_JSON))
+def test_values_json_has_no_form_for_are_refused_at_every_depth_R_XD_6(kind: str) -> None:
+    """The opaque mappings hold JSON in either encoding: at every depth, typed or left to the
+    decoder's hook, MessagePack's extra kinds of value and key are refused, naming the field."""
+    record = msgspec.msgpack.decode(encode_binary([make_result(turns=1)]))
+    for depth in range(MAX_METADATA_DEPTH - 1):
+        value: Any = [NOT_JSON[kind]]
+        for _ in range(depth):
+            value = {"d": value}
+        record["results"][0]["turns"][0]["tool_calls"][0]["arguments"] = value
+        with pytest.raises(WorkerOutputError) as caught:
+            decode_record(data=msgspec.msgpack.encode(record))
+        message = str(caught.value)
+        assert "turns[0].tool_calls[0].arguments" in message
+        assert "deeper" not in message
+
+
+def test_msgpack_decode_errors_are_typed_R_XD_6() -> None:
+    good = encode_binary([make_result()])
+    record = msgspec.msgpack.decode(good)
+    with pytest.raises(SizeLimitError):
+        decode_record(data=good, max_bytes=100)
+    with pytest.raises(SchemaVersionError, match=r"rampart\.xdist\.v9"):
+        decode_record(data=msgspec.msgpack.encode({**record, "schema": "rampart.xdist.v9"}))
+    with pytest.raises(SchemaVersionError, match="no schema tag"):
+        decode_record(data=msgspec.msgpack.encode({"run_nonce": "x"}))
+    with pytest.raises(WorkerOutputError, match="unknown field"):
+        decode_record(data=msgspec.msgpack.encode({**record, "extra": 1}))
+    with pytest.raises(WorkerOutputError, match="malformed"):
+        decode_record(data=good[:-5])
+    with pytest.raises(WorkerOutputError):
+        decode_record(data=b"\xc1")  # a byte MessagePack never uses
+    stub = msgspec.msgpack.encode(
+        NegoFail(worker="gw0", package_version="9.9", supported=("x",), offered=("y",))
+    )
+    assert isinstance(decode_record(data=stub), NegoFail)

@@ -7,17 +7,21 @@ breaks the schema.
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import msgspec
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import pytest
 from rampart.core.result import Result, SafetyStatus
 from rampart.core.types import EvalOutcome, EvalResult, Request, Response, ToolCall, Turn
-from rampart_xdist import WorkerOutputError, decode_record, encode_record, record_to_results
+from rampart_xdist import WorkerOutputError, decode_record, record_to_results
+from rampart_xdist._codec import encode_record_info
 from rampart_xdist.wire import NegoFail, RecordV1
 
 pytestmark = pytest.mark.xdist
@@ -62,10 +66,27 @@ def results(draw: st.DrawFn) -> Result:
     )
 
 
-def encoded(items: list[Result]) -> str:
-    return encode_record(
-        nodeid="t.py::test_x", results=items, trial=None, seq=3, run_nonce="n", worker="gw1"
+def encoded(items: list[Result], binary: bool = False) -> str | bytes:
+    """A record as JSON text, or as the MessagePack bytes the transport sends (JSON text again
+    when it holds an integer beyond 64 bits, which MessagePack cannot carry)."""
+    data, _ = encode_record_info(
+        nodeid="t.py::test_x",
+        results=items,
+        trial=None,
+        seq=3,
+        run_nonce="n",
+        worker="gw1",
+        binary=binary,
     )
+    return data
+
+
+def loads(data: str | bytes) -> Any:
+    return msgspec.msgpack.decode(data) if isinstance(data, bytes) else json.loads(data)
+
+
+def dumps(value: object, binary: bool) -> str | bytes:
+    return msgspec.msgpack.encode(value) if binary else json.dumps(value)
 
 
 def decode_or_error(data: Any) -> RecordV1 | NegoFail | None:
@@ -87,19 +108,51 @@ def test_arbitrary_json_only_raises_transport_errors(value: object) -> None:
     assert decode_or_error(json.dumps(value)) is None
 
 
+msgpack_ints = st.integers(-(2**63), 2**64 - 1)
+# What MessagePack can carry beyond JSON: bytes, extension types, timestamps, non-string keys.
+msgpack_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | msgpack_ints
+    | st.floats()
+    | st.text()
+    | st.binary(max_size=8)
+    | st.builds(msgspec.msgpack.Ext, st.integers(0, 127), st.binary(max_size=4))
+    | st.datetimes(timezones=st.just(datetime.UTC)),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text() | msgpack_ints | st.binary(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
 @FUZZ
-@given(st.lists(results(), max_size=3))
-def test_encoded_records_always_decode_with_verdicts_intact(items: list[Result]) -> None:
-    text = encoded(items)
-    text.encode("utf-8")  # R-XD-8: valid UTF-8 whatever the input text held
-    record = decode_record(data=text)
+@given(msgpack_values)
+def test_arbitrary_msgpack_only_raises_transport_errors(value: object) -> None:
+    assert decode_or_error(msgspec.msgpack.encode(value)) is None
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["json", "msgpack"])
+@FUZZ
+@given(items=st.lists(results(), max_size=3))
+def test_encoded_records_always_decode_with_verdicts_intact(
+    items: list[Result], binary: bool
+) -> None:
+    data = encoded(items, binary)
+    if isinstance(data, str):
+        data.encode("utf-8")  # R-XD-8: valid UTF-8 whatever the input text held
+    record = decode_record(data=data)
     assert isinstance(record, RecordV1)
     assert record.encode_error is None
     rebuilt = record_to_results(record=record)
     assert [r.status for r in rebuilt] == [r.status for r in items]
 
 
-def _set(path: list[str | int], value: object) -> Callable[[dict[str, Any]], None]:
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(path: list[str | int], value: object) -> Mutation:
     def mutate(record: dict[str, Any]) -> None:
         node: Any = record
         for step in path[:-1]:
@@ -109,7 +162,7 @@ def _set(path: list[str | int], value: object) -> Callable[[dict[str, Any]], Non
     return mutate
 
 
-def _delete(path: list[str | int]) -> Callable[[dict[str, Any]], None]:
+def _delete(path: list[str | int]) -> Mutation:
     def mutate(record: dict[str, Any]) -> None:
         node: Any = record
         for step in path[:-1]:
@@ -156,10 +209,54 @@ INVALID_MUTATIONS = {
 }
 
 
+def _nested(value: object, levels: int) -> object:
+    """``value`` in a list ``levels`` mappings deep: below the typed levels of the opaque type,
+    where only the decoder's hook sees it."""
+    node: Any = [value]
+    for _ in range(levels):
+        node = {"d": node}
+    return node
+
+
+# Values only MessagePack can carry; each must be refused wherever it is put.
+_ODD = {
+    "bytes": b"x",
+    "ext": msgspec.msgpack.Ext(1, b"x"),
+    "timestamp": datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC),
+    "int key": {1: "x"},
+    "bytes key": {b"k": "x"},
+}
+BINARY_MUTATIONS = {
+    "bytes for text": _set([*R0, "summary"], b"bytes"),
+    "bytes tag": _set(["schema"], b"rampart.xdist.v1"),
+    "int key in arguments": _set([*T0, "tool_calls", 0, "arguments"], {7: "x"}),
+    "NaN confidence": _set([*T0, "eval", "confidence"], math.nan),
+    "NaN duration": _set([*R0, "duration_seconds"], math.nan),
+    "infinite duration": _set([*R0, "duration_seconds"], math.inf),
+    **{f"{name} in metadata": _set([*R0, "metadata"], {"k": odd}) for name, odd in _ODD.items()},
+    **{
+        f"{name} deep in details": _set(
+            [*T0, "side_effects"], [{"kind": "k", "details": _nested(odd, 6)}]
+        )
+        for name, odd in _ODD.items()
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("binary", "mutations"),
+    [(False, INVALID_MUTATIONS), (True, INVALID_MUTATIONS), (True, BINARY_MUTATIONS)],
+    ids=["json", "msgpack", "msgpack-only-values"],
+)
 @FUZZ
-@given(st.lists(results(), min_size=1, max_size=2), st.sampled_from(sorted(INVALID_MUTATIONS)))
-def test_invalid_records_are_never_accepted(items: list[Result], mutation: str) -> None:
-    record = json.loads(encoded(items))
+@given(items=st.lists(results(), min_size=1, max_size=2), data=st.data())
+def test_invalid_records_are_never_accepted(
+    items: list[Result], data: st.DataObject, binary: bool, mutations: dict[str, Mutation]
+) -> None:
+    mutation = data.draw(st.sampled_from(sorted(mutations)))
+    original = encoded(items, binary)
+    assume(isinstance(original, bytes) == binary)
+    record = loads(original)
     first = record["results"][0]
     if not first.get("turns"):
         first["turns"] = [
@@ -173,7 +270,7 @@ def test_invalid_records_are_never_accepted(items: list[Result], mutation: str) 
     turn = first["turns"][0]
     turn.setdefault("eval", {"outcome": "detected"})
     turn.setdefault("tool_calls", [{"name": "t"}])
-    assert decode_or_error(json.dumps(record)) is not None, "the unmutated record must decode"
-    INVALID_MUTATIONS[mutation](record)
+    assert decode_or_error(dumps(record, binary)) is not None, "the unmutated record must decode"
+    mutations[mutation](record)
     with pytest.raises(WorkerOutputError):
-        decode_record(data=json.dumps(record))
+        decode_record(data=dumps(record, binary))

@@ -131,6 +131,16 @@ def test_grouped_trial():
 @pytest.mark.harm("jailbreak", "prompt_injection")
 def test_two_categories():
     record_result(make(SafetyStatus.UNSAFE, "jailbroken", meta={"k": [1, {"x": None}]}))
+
+
+def test_integers_beyond_64_bits():
+    # MessagePack has none: this record goes as JSON text.
+    record_result(make(SafetyStatus.SAFE, "big", meta={"big": [2**70, -(2**64)]}))
+
+
+def test_numbers_json_lacks():
+    # MessagePack carries them; the report writes null, as in a serial run.
+    record_result(make(SafetyStatus.SAFE, "nan", meta={"nan": float("nan"), "inf": float("inf")}))
 """
 
 XDIST_KEYS = ("xdist_active", "worker_count", "dist_mode", "tx")
@@ -196,14 +206,14 @@ def test_every_dist_mode_gives_the_serial_report_R_JSON_7_R_XD_1(
 ) -> None:
     write_suite(pytester, test_alpha=SUITE_ALPHA, test_beta=SUITE_BETA)
     serial_run, serial = run(pytester, "-p", "no:xdist", in_process=True)
-    serial_run.assert_outcomes(passed=20, skipped=1)
-    assert serial["total_runs"] == 20
+    serial_run.assert_outcomes(passed=22, skipped=1)
+    assert serial["total_runs"] == 22
     assert "xdist_active" not in serial["metadata"]
     expected = comparable(serial)
     for mode in ("load", "loadscope", "loadfile", "loadgroup", "worksteal"):
         xdist_run, report = run(pytester, "-n", "2", f"--dist={mode}")
         assert xdist_run.ret == serial_run.ret, mode
-        xdist_run.assert_outcomes(passed=20, skipped=1)
+        xdist_run.assert_outcomes(passed=22, skipped=1)
         assert report["metadata"]["xdist_active"] is True, mode
         assert report["metadata"]["worker_count"] == 2
         assert report["metadata"]["dist_mode"] == mode
@@ -453,9 +463,20 @@ def test_offer_reaches_workers_and_summary_comes_back_R_XD_2_R_XD_9(
 def test_workers_leave_controller_work_unloaded(pytester: pytest.Pytester) -> None:
     """A worker encodes and sends; decoding, the ledger, the size budget and the sanitizer are
     the controller's, and a worker that imported them would pay for it at every start-up
-    (docs/performance.md, I/O-bound agents)."""
+    (docs/performance.md, I/O-bound agents). What it sends is MessagePack bytes."""
     write_suite(
         pytester,
+        conftest="""
+        import pytest
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_logreport(report):
+            # On the controller (whose reports name their worker), before anyone pops the record.
+            if getattr(report, "node", None) is not None and report.when == "teardown":
+                with open("record-kinds.txt", "a") as out:
+                    out.write(type(report.__dict__.get("rampart_xdist")).__name__ + "\\n")
+            return (yield)
+        """,
         test_light="""
         import sys
 
@@ -482,3 +503,4 @@ def test_workers_leave_controller_work_unloaded(pytester: pytest.Pytester) -> No
     result, report = run(pytester, "-n", "1", "-p", "no:randomly")
     result.assert_outcomes(passed=2)
     assert report["total_runs"] == 1
+    assert (pytester.path / "record-kinds.txt").read_text().split() == ["bytes", "bytes"]

@@ -1,4 +1,10 @@
-"""Result <-> wire conversion, record encoding and strict decoding (R-XD-3 .. R-XD-8)."""
+"""Result <-> wire conversion, record encoding and strict decoding (R-XD-3 .. R-XD-8).
+
+A record has two encodings of the one schema: JSON text (``encode_record``, for tools and
+tests, and the transport's fallback) and MessagePack bytes (what the transport sends). The
+decoder takes either and tells them apart by the first byte: JSON text of an object starts
+with ``{`` or whitespace, a MessagePack record with a map header. See docs/decisions.md.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import msgspec
 
@@ -67,21 +73,35 @@ __all__ = [
 ]
 
 _ENCODER: Final = msgspec.json.Encoder()
+_BINARY_ENCODER: Final = msgspec.msgpack.Encoder()
+# Bytes that can open JSON text of an object; no MessagePack map header is among them.
+_JSON_START: Final = frozenset(b"{ \t\r\n")
 
 
 class _TagProbe(msgspec.Struct):
     schema: object = None
 
 
+_Decode = Callable[[Any], Any]  # str or bytes for JSON, bytes for MessagePack
+
+
 @cache
-def _decoders() -> tuple[
-    msgspec.json.Decoder[RecordV1 | NegoFail], msgspec.json.Decoder[_TagProbe]
-]:
-    """The record decoder and the tag probe, built on first use (only a controller decodes)."""
+def _decoders(binary: bool) -> tuple[_Decode, _Decode]:
+    """The record decoder and the tag probe of one encoding, built on first use (only a
+    controller decodes)."""
+    if binary:
+        return (
+            msgspec.msgpack.Decoder(RecordV1 | NegoFail, dec_hook=check_deep_json).decode,
+            msgspec.msgpack.Decoder(_TagProbe).decode,
+        )
     return (
-        msgspec.json.Decoder(RecordV1 | NegoFail, dec_hook=check_deep_json),
-        msgspec.json.Decoder(_TagProbe),
+        msgspec.json.Decoder(RecordV1 | NegoFail, dec_hook=check_deep_json).decode,
+        msgspec.json.Decoder(_TagProbe).decode,
     )
+
+
+def _is_binary(data: str | bytes) -> bool:
+    return type(data) is bytes and len(data) > 0 and data[0] not in _JSON_START
 
 
 _SUFFIX: Final = "…[truncated {k} chars]"
@@ -137,9 +157,9 @@ def _opaque(value: object) -> dict[str, Any]:
     """The JSON-safe form of a free-form mapping, as the record embeds it (R-XD-4)."""
     if type(value) is dict:
         # Fast path: a flat mapping of exact str keys and exact scalars is its own JSON-safe
-        # form (msgspec writes NaN and infinities as null like to_json_safe does, and a lone
-        # surrogate makes the record's encode fail, which repairs every string). A plain loop
-        # is the cheapest check.
+        # form (NaN and infinities travel as themselves in MessagePack and as null in JSON, and
+        # either way a report writes null, as to_json_safe does; a lone surrogate makes the
+        # record's encode fail, which repairs every string). A plain loop is the cheapest check.
         for key, item in value.items():
             if type(key) is not str or type(item) not in _SCALARS:
                 break
@@ -479,6 +499,20 @@ def _error_record(
     return _ENCODER.encode(record).decode()
 
 
+def _encode(record: RecordV1, binary: bool) -> tuple[bytes, bool]:
+    """The record as MessagePack if ``binary`` and possible, else as JSON; and which it is.
+
+    MessagePack has no integers beyond 64 bits, which JSON (and an opaque mapping) may hold:
+    such a record goes as JSON text rather than losing or changing the number.
+    """
+    if binary:
+        try:
+            return _BINARY_ENCODER.encode(record), True
+        except OverflowError:
+            pass
+    return _ENCODER.encode(record), False
+
+
 def encode_record_info(
     *,
     nodeid: str,
@@ -490,8 +524,12 @@ def encode_record_info(
     attempt: int = 1,
     schema: str = SCHEMA_VERSION,
     max_bytes: int = DEFAULT_SIZE_LIMIT_BYTES,
-) -> tuple[str, str]:
-    """``encode_record`` plus how it went: ``"ok"``, ``"truncated"`` or ``"error"``."""
+    binary: bool = False,
+) -> tuple[str | bytes, str]:
+    """``encode_record`` plus how it went: ``"ok"``, ``"truncated"`` or ``"error"``.
+
+    With ``binary`` the record is MessagePack ``bytes`` when it can be (see ``_encode``).
+    """
     try:
         if schema != SCHEMA_VERSION:
             raise WorkerOutputError(f"cannot write record schema {schema!r}")
@@ -506,18 +544,19 @@ def encode_record_info(
         }
         record = _build(fix=_same, **fields)
         try:
-            data = _ENCODER.encode(record)
+            data, binary = _encode(record, binary)
         except UnicodeEncodeError:
             # Rare: some text holds a lone surrogate. Rebuild with every string repaired.
             record = _build(fix=fix_surrogates, **fields)
-            data = _ENCODER.encode(record)
+            data, binary = _encode(record, binary)
         outcome = "truncated" if record.truncated else "ok"
         if len(data) > max_bytes:
             from rampart_xdist import budget
 
-            data = budget.fit(record, data, max_bytes)
+            encoder = _BINARY_ENCODER if binary else _ENCODER
+            data = budget.fit(record, data, max_bytes, encoder.encode)
             outcome = "truncated"
-        return data.decode(), outcome
+        return (data if binary else data.decode()), outcome
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
         try:
@@ -553,7 +592,7 @@ def encode_record(
     Returns valid UTF-8 JSON text. It never raises: anything that cannot be encoded becomes a
     record that carries ``encode_error`` and no results.
     """
-    return encode_record_info(
+    data, _ = encode_record_info(
         nodeid=nodeid,
         results=results,
         trial=trial,
@@ -563,7 +602,8 @@ def encode_record(
         attempt=attempt,
         schema=schema,
         max_bytes=max_bytes,
-    )[0]
+    )
+    return cast(str, data)  # JSON text: ``binary`` was not asked for
 
 
 def encode_nego_fail(*, worker: str, supported: Iterable[str], offered: Iterable[str]) -> str:
@@ -599,9 +639,11 @@ def _validate(record: RecordV1) -> None:
             raise WorkerOutputError(f"results[{position}]: index {result.index} out of order")
 
 
-def _schema_error(data: str | bytes, accept: Sequence[str], exc: Exception) -> WorkerOutputError:
+def _schema_error(
+    data: str | bytes, binary: bool, accept: Sequence[str], exc: Exception
+) -> WorkerOutputError:
     try:
-        tag = _decoders()[1].decode(data).schema
+        tag = _decoders(binary)[1](data).schema
     except (msgspec.DecodeError, UnicodeEncodeError):
         return WorkerOutputError(f"malformed record: {exc}")
     if tag is None:
@@ -617,13 +659,16 @@ def _schema_error(data: str | bytes, accept: Sequence[str], exc: Exception) -> W
 
 def _decode_struct(data: str | bytes, accept: Sequence[str], max_bytes: int) -> RecordV1 | NegoFail:
     if not isinstance(data, str | bytes):
-        raise WorkerOutputError(f"record must be JSON text, got {type(data).__name__}")
+        raise WorkerOutputError(
+            f"record must be JSON text or MessagePack bytes, got {type(data).__name__}"
+        )
     if len(data) > max_bytes or (len(data) * 4 > max_bytes and _utf8_size(data) > max_bytes):
         raise SizeLimitError(f"record of {_utf8_size(data)} bytes is over the {max_bytes} cap")
+    binary = _is_binary(data)
     try:
-        record: RecordV1 | NegoFail = _decoders()[0].decode(data)
+        record: RecordV1 | NegoFail = _decoders(binary)[0](data)
     except msgspec.ValidationError as exc:
-        raise _schema_error(data, accept, exc) from None
+        raise _schema_error(data, binary, accept, exc) from None
     except (msgspec.DecodeError, UnicodeEncodeError) as exc:
         raise WorkerOutputError(f"malformed record: {exc}") from None
     except RecursionError:

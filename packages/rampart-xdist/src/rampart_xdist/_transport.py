@@ -146,6 +146,7 @@ class WorkerState:
             return
         session = rampart_session(config)
         results = list(session.pop_results(nodeid)) if session is not None else []
+        data: str | bytes
         if choice.schema is None:
             data = _codec.encode_nego_fail(
                 worker=self.worker, supported=WRITABLE_SCHEMAS, offered=choice.offered
@@ -164,6 +165,7 @@ class WorkerState:
                 attempt=attempt,
                 schema=choice.schema,
                 max_bytes=choice.max_record_bytes,
+                binary=True,
             )
             self.seq += 1
             if outcome == "truncated":
@@ -320,7 +322,9 @@ class ControllerState:
 
     def _accept(self, data: object, *, key: str, nodeid: str, worker: str | None) -> None:
         if not isinstance(data, str | bytes):
-            self._reject(key, nodeid, worker, f"record is a {type(data).__name__}, not text")
+            self._reject(
+                key, nodeid, worker, f"record is a {type(data).__name__}, not text or bytes"
+            )
             return
         try:
             record, results = _codec.decode_and_rebuild(

@@ -33,6 +33,7 @@ _SUFFIX: Final = "…[truncated {k} chars]"
 _CUT_OVERHEAD: Final = 48  # bytes of one {"path":…,"original_len":…} entry besides the path
 _ENCODER: Final = msgspec.json.Encoder()
 _replace = msgspec.structs.replace
+Encode = Callable[[Any], bytes]
 
 
 class BudgetError(Exception):
@@ -46,29 +47,29 @@ def clip_text(text: str, limit: int, /) -> str:
     return text[:limit] + _SUFFIX.format(k=len(text) - limit)
 
 
-# A visitor sees (path, text, is_opaque) and returns the replacement text; an opaque mapping is
+# A visitor sees (path, text, mapping) and returns the replacement text; an opaque mapping is
 # shown as its JSON text, and any replacement turns it into {"_rampart_truncated": <length>}.
-Visit = Callable[[str, str, bool], str]
+Visit = Callable[[str, str, "dict[str, Any] | None"], str]
 
 
 def _opaque(path: str, value: dict[str, Any], visit: Visit) -> dict[str, Any]:
     text = _ENCODER.encode(value).decode() if value else "{}"
-    return value if visit(path, text, True) is text else {"_rampart_truncated": len(text)}
+    return value if visit(path, text, value) is text else {"_rampart_truncated": len(text)}
 
 
 def _turn(turn: TurnV1, path: str, visit: Visit) -> TurnV1:
     changes: dict[str, object] = {}
     if turn.prompt is not None:
-        prompt = visit(f"{path}.prompt", turn.prompt, False)
+        prompt = visit(f"{path}.prompt", turn.prompt, None)
         if prompt is not turn.prompt:
             changes["prompt"] = prompt
-    text = visit(f"{path}.response_text", turn.response_text, False)
+    text = visit(f"{path}.response_text", turn.response_text, None)
     if text is not turn.response_text:
         changes["response_text"] = text
     meta = _opaque(f"{path}.response_metadata", turn.response_metadata, visit)
     if meta is not turn.response_metadata:
         changes["response_metadata"] = meta
-    reasoning = visit(f"{path}.driver_reasoning", turn.driver_reasoning, False)
+    reasoning = visit(f"{path}.driver_reasoning", turn.driver_reasoning, None)
     if reasoning is not turn.driver_reasoning:
         changes["driver_reasoning"] = reasoning
     if turn.attachments:
@@ -98,7 +99,7 @@ def _turn(turn: TurnV1, path: str, visit: Visit) -> TurnV1:
 
 
 def _attachment(item: AttachmentV1, path: str, visit: Visit) -> AttachmentV1:
-    content = visit(f"{path}.content", item.content, False)
+    content = visit(f"{path}.content", item.content, None)
     meta = _opaque(f"{path}.metadata", item.metadata, visit)
     if content is item.content and meta is item.metadata:
         return item
@@ -107,7 +108,7 @@ def _attachment(item: AttachmentV1, path: str, visit: Visit) -> AttachmentV1:
 
 def _call(item: ToolCallV1, path: str, visit: Visit) -> ToolCallV1:
     arguments = _opaque(f"{path}.arguments", item.arguments, visit)
-    result = item.result if item.result is None else visit(f"{path}.result", item.result, False)
+    result = item.result if item.result is None else visit(f"{path}.result", item.result, None)
     if arguments is item.arguments and result is item.result:
         return item
     return _replace(item, arguments=arguments, result=result)
@@ -119,8 +120,8 @@ def _effect(item: SideEffectV1, path: str, visit: Visit) -> SideEffectV1:
 
 
 def _eval(item: EvalV1, path: str, visit: Visit) -> EvalV1:
-    rationale = visit(f"{path}.rationale", item.rationale, False)
-    evidence = tuple(visit(f"{path}.evidence[{i}]", e, False) for i, e in enumerate(item.evidence))
+    rationale = visit(f"{path}.rationale", item.rationale, None)
+    evidence = tuple(visit(f"{path}.evidence[{i}]", e, None) for i, e in enumerate(item.evidence))
     changed = any(x is not y for x, y in zip(evidence, item.evidence, strict=True))
     if rationale is item.rationale and not changed:
         return item
@@ -129,7 +130,7 @@ def _eval(item: EvalV1, path: str, visit: Visit) -> EvalV1:
 
 def _result(item: ResultV1, path: str, visit: Visit) -> ResultV1:
     changes: dict[str, object] = {}
-    summary = visit(f"{path}.summary", item.summary, False)
+    summary = visit(f"{path}.summary", item.summary, None)
     if summary is not item.summary:
         changes["summary"] = summary
     meta = _opaque(f"{path}.metadata", item.metadata, visit)
@@ -162,15 +163,15 @@ class _Field:
         return math.ceil(self.encoded * limit / self.chars) + 24 + len(str(self.chars))
 
 
-def _long_fields(record: RecordV1, shortest: int) -> list[_Field]:
+def _long_fields(record: RecordV1, shortest: int, encode: Encode) -> list[_Field]:
     found: list[_Field] = []
 
-    def visit(path: str, text: str, opaque: bool) -> str:
+    def visit(path: str, text: str, mapping: dict[str, Any] | None) -> str:
         if len(text) > shortest:
-            # Only long fields can be cut, so only they need their encoded size.
-            # An opaque mapping is embedded as its own JSON text; other text is a JSON string.
-            size = len(text.encode()) if opaque else len(_ENCODER.encode(text))
-            found.append(_Field(path, len(text), size, opaque))
+            # Only long fields can be cut, so only they need their encoded size: the text's,
+            # or for an opaque mapping (shown as its JSON text) the mapping's own.
+            size = len(encode(text if mapping is None else mapping))
+            found.append(_Field(path, len(text), size, mapping is not None))
         return text
 
     _walk(record, visit)
@@ -180,18 +181,18 @@ def _long_fields(record: RecordV1, shortest: int) -> list[_Field]:
 def _clip(record: RecordV1, limit: int) -> RecordV1:
     cuts: list[TruncationV1] = []
 
-    def visit(path: str, text: str, opaque: bool) -> str:
+    def visit(path: str, text: str, mapping: dict[str, Any] | None) -> str:
         if len(text) <= limit:
             return text
         cuts.append(TruncationV1(path=path, original_len=len(text)))
-        return "" if opaque else clip_text(text, limit)
+        return "" if mapping is not None else clip_text(text, limit)
 
     clipped = _walk(record, visit)
     return _replace(clipped, truncated=(*record.truncated, *cuts))
 
 
-def _stage_text(record: RecordV1, size: int, max_bytes: int) -> bytes | None:
-    fields = _long_fields(record, CLIP_SIZES[-1])
+def _stage_text(record: RecordV1, size: int, max_bytes: int, encode: Encode) -> bytes | None:
+    fields = _long_fields(record, CLIP_SIZES[-1], encode)
     if not fields:
         return None
     for limit in CLIP_SIZES:
@@ -203,7 +204,7 @@ def _stage_text(record: RecordV1, size: int, max_bytes: int) -> bytes | None:
         )
         if estimate > max_bytes and limit != CLIP_SIZES[-1]:
             continue
-        data = _ENCODER.encode(_clip(record, limit))
+        data = encode(_clip(record, limit))
         if len(data) <= max_bytes:
             return data
     return None
@@ -229,7 +230,7 @@ def _drop_middle(record: RecordV1) -> RecordV1:
     return _replace(record, results=tuple(results), truncated=(*record.truncated, *cuts))
 
 
-def _stub(record: RecordV1, original: int, summary_chars: int) -> bytes:
+def _stub(record: RecordV1, original: int, summary_chars: int, encode: Encode) -> bytes:
     results = tuple(
         ResultV1(
             index=r.index,
@@ -246,7 +247,7 @@ def _stub(record: RecordV1, original: int, summary_chars: int) -> bytes:
     stub = _replace(
         record, results=results, truncated=(*record.truncated, *cuts), original_bytes=original
     )
-    return _ENCODER.encode(stub)
+    return encode(stub)
 
 
 def _short(text: str, limit: int) -> str:
@@ -260,25 +261,26 @@ def _short(text: str, limit: int) -> str:
     return (text[:keep] + suffix)[:limit]
 
 
-def fit(record: RecordV1, data: bytes, max_bytes: int) -> bytes:
-    """Encode ``record`` (whose full encoding is ``data``) within ``max_bytes``, or as a stub.
+def fit(record: RecordV1, data: bytes, max_bytes: int, encode: Encode = _ENCODER.encode) -> bytes:
+    """Encode ``record`` (whose full encoding by ``encode`` is ``data``) within ``max_bytes``,
+    or as a stub; ``encode`` is the JSON or the MessagePack encoder's.
 
     Raises ``BudgetError`` only when the stub itself exceeds ``STUB_MAX_BYTES``.
     """
     original = len(data)
-    fitted = _stage_text(record, original, max_bytes)
+    fitted = _stage_text(record, original, max_bytes, encode)
     if fitted is not None:
         return fitted
     trimmed = _drop_middle(record)
     if trimmed is not record:
-        data = _ENCODER.encode(trimmed)
+        data = encode(trimmed)
         if len(data) <= max_bytes:
             return data
-        fitted = _stage_text(trimmed, len(data), max_bytes)
+        fitted = _stage_text(trimmed, len(data), max_bytes, encode)
         if fitted is not None:
             return fitted
     for chars in (STUB_SUMMARY_CHARS, 0):
-        stub = _stub(record, original, chars)
+        stub = _stub(record, original, chars, encode)
         if len(stub) <= STUB_MAX_BYTES:
             return stub
     raise BudgetError(f"even the verdict-only stub of this record is over {STUB_MAX_BYTES} bytes")

@@ -80,6 +80,7 @@ for _kind in (dict, list, str, int, float, bool, type(None)):
 
 
 TYPED_LEVELS: Final = 4
+_JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
 
 
 def _bounded_json(typed_levels: int) -> Any:
@@ -97,12 +98,20 @@ def check_deep_json(kind: type, value: Any) -> Any:
     stack: list[tuple[object, int]] = [(value, TYPED_LEVELS + 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Any = node.values()
-        elif isinstance(node, list):
+        kind = type(node)
+        if kind is dict:
+            # A MessagePack map may have keys of any type, and values that JSON has no form
+            # for (bytes, extension types, timestamps): only JSON is accepted at any depth.
+            for key in node:  # type: ignore[attr-defined]
+                if type(key) is not str:
+                    raise ValueError(f"a {type(key).__name__} key where JSON allows strings")
+            children: Any = node.values()  # type: ignore[attr-defined]
+        elif kind is list:
             children = node
-        else:
+        elif kind in _JSON_SCALARS:
             continue
+        else:
+            raise ValueError(f"a {kind.__name__} value, which is not JSON")
         if depth > MAX_METADATA_DEPTH:
             raise ValueError(f"nested deeper than {MAX_METADATA_DEPTH}")
         stack.extend((child, depth + 1) for child in children)
