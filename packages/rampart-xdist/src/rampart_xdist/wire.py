@@ -1,12 +1,14 @@
 """The typed wire schema of rampart-xdist (R-XD-4).
 
 Every struct is frozen and rejects unknown fields. Records are tagged through the ``schema``
-field; a released tag never changes its shape, a new shape gets a new tag. Free-form mappings
+field; a released tag never changes its shape, a new shape gets a new tag. The same structs
+are encoded as JSON text or as MessagePack (what the transport sends). Free-form mappings
 (result metadata, tool arguments, side-effect details, response and attachment metadata) travel
 as opaque JSON objects, the ``to_json_safe`` form of the mapping embedded in the record: the
-schema says nothing of their keys, only that they hold JSON values nested at most
-``MAX_METADATA_DEPTH`` deep, which the decoder enforces while it decodes (see
-docs/decisions.md for why they are not JSON strings). Decoders of these structs must pass
+schema says nothing of their keys, only that they hold JSON values (in MessagePack too: no
+bytes, extension types or non-string keys) nested at most ``MAX_METADATA_DEPTH`` deep, which
+the decoder enforces while it decodes (see docs/decisions.md for why they are not JSON strings
+and why the transport sends MessagePack). Decoders of these structs must pass
 ``dec_hook=check_deep_json``.
 """
 
