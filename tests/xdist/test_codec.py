@@ -616,3 +616,60 @@ def test_msgpack_decode_errors_are_typed_R_XD_6() -> None:
         NegoFail(worker="gw0", package_version="9.9", supported=("x",), offered=("y",))
     )
     assert isinstance(decode_record(data=stub), NegoFail)
+
+
+@BOTH
+@pytest.mark.parametrize("turns", [0, 3])
+def test_the_largest_clip_that_fits_is_chosen_at_the_edge_R_XD_5(binary: bool, turns: int) -> None:
+    """A record that fits with no byte to spare at one clip size gets that size, not the next
+    smaller one (the stage estimates sizes before it encodes, and must not skip on an estimate)."""
+    results = [make_result(size=70_000, turns=turns)]
+    first = encode_as(results, binary, max_bytes=400_000)
+    exact = size_of(first)
+    assert encode_as(results, binary, max_bytes=exact) == first
+    tighter = encode_as(results, binary, max_bytes=exact - 1)
+    assert size_of(tighter) < exact - 1000  # a smaller clip size, not a byte trimmed off
+
+
+ROOT = "\x81\xa6schema"  # a MessagePack map of one entry, keyed "schema"
+
+
+def test_malformed_bytes_never_escape_the_decoder_R_XD_6() -> None:
+    good = encode_binary([make_result(turns=1)])
+    summary = good.index(b"s" * 100)
+    bad_utf8 = [
+        good[:summary] + b"\xff\xfe" + good[summary + 2 :],  # in a typed string
+        good[:summary] + b"\xed\xa0\x80" + good[summary + 3 :],  # an encoded lone surrogate
+        ROOT.encode("latin-1") + b"\xa2\xff\xfe",  # in the schema tag itself
+    ]
+    metadata = good.index(b"nested")
+    bad_utf8.append(good[:metadata] + b"\xff" + good[metadata + 1 :])  # in an opaque key
+    for data in bad_utf8:
+        with pytest.raises(WorkerOutputError, match="malformed"):
+            decode_record(data=data)
+    # Deep nesting past the schema, which the tag probe also reads.
+    deep_binary = ROOT.encode("latin-1") + b"\x91" * 1000 + b"\xc0"
+    deep_json = '{"schema":"x","z":' + "[" * 1000 + "]" * 1000 + "}"
+    for deep in (deep_binary, deep_json, deep_json.encode()):
+        with pytest.raises(WorkerOutputError):
+            decode_record(data=deep)
+
+
+@BOTH
+def test_timestamps_keep_their_utc_offset_R_JSON_7(binary: bool) -> None:
+    """MessagePack would carry an aware datetime as a UTC instant; the report of an xdist run
+    must show the same time as a serial run's."""
+    india = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+    when = datetime.datetime(2025, 1, 2, 12, 0, 0, 123456, tzinfo=india)
+    turn = Turn(
+        request=Request(prompt="p"),
+        response=Response(text="r", tool_calls=[ToolCall(name="t", timestamp=when)]),
+        timestamp=when,
+    )
+    results = [Result(status=SafetyStatus.SAFE, summary="x", turns=[turn])]
+    record = decode_record(data=encode_as(results, binary))
+    assert isinstance(record, RecordV1)
+    (rebuilt,) = record_to_results(record=record)
+    for stamp in (rebuilt.turns[0].timestamp, rebuilt.turns[0].response.tool_calls[0].timestamp):
+        assert stamp is not None
+        assert stamp.isoformat() == when.isoformat()

@@ -274,3 +274,18 @@ def test_invalid_records_are_never_accepted(
     mutations[mutation](record)
     with pytest.raises(WorkerOutputError):
         decode_record(data=dumps(record, binary))
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["json", "msgpack"])
+@FUZZ
+@given(items=st.lists(results(), min_size=1, max_size=2), data=st.data())
+def test_corrupted_records_only_raise_transport_errors(
+    items: list[Result], data: st.DataObject, binary: bool
+) -> None:
+    """Bytes changed anywhere in a valid record (invalid UTF-8 inside a string, a length or a
+    type byte gone wrong): the decoder accepts the record or names a transport error."""
+    original = encoded(items, binary)
+    raw = bytearray(original if isinstance(original, bytes) else original.encode("utf-8"))
+    for _ in range(data.draw(st.integers(1, 4))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    decode_or_error(bytes(raw))

@@ -42,6 +42,9 @@ class Colour(enum.Enum):
     RED = "red"
 
 
+INDIA = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+
+
 def make(status, summary, *, turns=1, meta=None, text="ok"):
     made = [
         Turn(
@@ -53,6 +56,7 @@ def make(status, summary, *, turns=1, meta=None, text="ok"):
             ),
             eval_result=EvalResult(outcome=EvalOutcome.NOT_DETECTED, rationale="fine"),
             turn_number=n,
+            timestamp=datetime.datetime(2025, 1, 2, 3, 4, n, tzinfo=INDIA),
         )
         for n in range(turns)
     ]

@@ -8,6 +8,7 @@ with ``{`` or whitespace, a MessagePack record with a map header. See docs/decis
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 import sys
@@ -36,6 +37,7 @@ from rampart_xdist._errors import SchemaVersionError, SizeLimitError, WorkerOutp
 from rampart_xdist._jsonsafe import fix_surrogates, json_safe
 from rampart_xdist._version import package_version
 from rampart_xdist.wire import (
+    _JSON_SCALARS,
     ACCEPTED_SCHEMAS,
     MAX_IDENTIFIER_CHARS,
     MAX_LIST_ITEMS,
@@ -101,7 +103,7 @@ def _decoders(binary: bool) -> tuple[_Decode, _Decode]:
 
 
 def _is_binary(data: str | bytes) -> bool:
-    return type(data) is bytes and len(data) > 0 and data[0] not in _JSON_START
+    return isinstance(data, bytes) and len(data) > 0 and data[0] not in _JSON_START
 
 
 _SUFFIX: Final = "…[truncated {k} chars]"
@@ -150,9 +152,6 @@ class _Cuts:
         return values[:MAX_LIST_ITEMS]
 
 
-_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
-
-
 def _opaque(value: object) -> dict[str, Any]:
     """The JSON-safe form of a free-form mapping, as the record embeds it (R-XD-4)."""
     if type(value) is dict:
@@ -161,7 +160,7 @@ def _opaque(value: object) -> dict[str, Any]:
         # either way a report writes null, as to_json_safe does; a lone surrogate makes the
         # record's encode fail, which repairs every string). A plain loop is the cheapest check.
         for key, item in value.items():
-            if type(key) is not str or type(item) not in _SCALARS:
+            if type(key) is not str or type(item) not in _JSON_SCALARS:
                 break
         else:
             return value
@@ -169,6 +168,20 @@ def _opaque(value: object) -> dict[str, Any]:
         return {}
     safe = json_safe(value)
     return safe if isinstance(safe, dict) else {"_rampart_value": safe}
+
+
+def _when(value: datetime.datetime | None) -> Any:
+    """A timestamp as the record carries it: the datetime itself, or RFC 3339 text when it has
+    a UTC offset other than zero.
+
+    MessagePack writes an aware datetime as a UTC timestamp, which would lose the offset (and a
+    report would show another time than a serial run's); the text form, which is exactly what
+    JSON writes, keeps it, and the decoder reads either into the same datetime. Any: the text
+    goes into a field typed ``datetime``.
+    """
+    if value is None or value.tzinfo is None or not value.utcoffset():
+        return value
+    return _ENCODER.encode(value)[1:-1].decode()
 
 
 def _finite(value: float) -> float:
@@ -234,7 +247,7 @@ def _tool_calls(
                 name,
                 _opaque(arguments) if arguments else {},
                 result if result is None or type(result) is str else str(result),
-                c.timestamp,
+                _when(c.timestamp),
             )
         )
     return tuple(built)
@@ -286,12 +299,13 @@ def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
         if len(calls) == 1 and len((call := calls[0]).name) <= MAX_IDENTIFIER_CHARS:
             result = call.result
             arguments = call.arguments
+            called = call.timestamp
             tool_calls = (
                 ToolCallV1(
                     call.name,
                     _opaque(arguments) if arguments else {},
                     result if result is None or type(result) is str else str(result),
-                    call.timestamp,
+                    called if called is None or called.tzinfo is None else _when(called),
                 ),
             )
         else:
@@ -305,6 +319,7 @@ def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
         else:
             side_effects = _side_effects(effects, index, number, cuts)
     metadata = response.metadata
+    when = turn.timestamp
     verdict = turn.eval_result
     wire_eval: EvalV1 | None = None
     if verdict is not None:
@@ -339,7 +354,7 @@ def _turn_to_wire(turn: Turn, index: int, number: int, cuts: _Cuts) -> TurnV1:
         side_effects,
         _opaque(metadata) if metadata else {},
         wire_eval,
-        turn.timestamp,
+        when if when is None or when.tzinfo is None else _when(when),
         turn.driver_reasoning,
     )
 
@@ -544,19 +559,19 @@ def encode_record_info(
         }
         record = _build(fix=_same, **fields)
         try:
-            data, binary = _encode(record, binary)
+            data, sent_binary = _encode(record, binary)
         except UnicodeEncodeError:
             # Rare: some text holds a lone surrogate. Rebuild with every string repaired.
             record = _build(fix=fix_surrogates, **fields)
-            data, binary = _encode(record, binary)
+            data, sent_binary = _encode(record, binary)
         outcome = "truncated" if record.truncated else "ok"
         if len(data) > max_bytes:
             from rampart_xdist import budget
 
-            encoder = _BINARY_ENCODER if binary else _ENCODER
+            encoder = _BINARY_ENCODER if sent_binary else _ENCODER
             data = budget.fit(record, data, max_bytes, encoder.encode)
             outcome = "truncated"
-        return (data if binary else data.decode()), outcome
+        return (data if sent_binary else data.decode()), outcome
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}"
         try:
@@ -644,8 +659,10 @@ def _schema_error(
 ) -> WorkerOutputError:
     try:
         tag = _decoders(binary)[1](data).schema
-    except (msgspec.DecodeError, UnicodeEncodeError):
+    except (msgspec.DecodeError, UnicodeError):
         return WorkerOutputError(f"malformed record: {exc}")
+    except RecursionError:
+        return WorkerOutputError("malformed record: nested too deeply")
     if tag is None:
         return SchemaVersionError("record has no schema tag")
     deep = _TOO_DEEP.search(str(exc))
@@ -669,7 +686,8 @@ def _decode_struct(data: str | bytes, accept: Sequence[str], max_bytes: int) -> 
         record: RecordV1 | NegoFail = _decoders(binary)[0](data)
     except msgspec.ValidationError as exc:
         raise _schema_error(data, binary, accept, exc) from None
-    except (msgspec.DecodeError, UnicodeEncodeError) as exc:
+    except (msgspec.DecodeError, UnicodeError) as exc:
+        # UnicodeError: text that is not valid UTF-8, in either encoding.
         raise WorkerOutputError(f"malformed record: {exc}") from None
     except RecursionError:
         raise WorkerOutputError("malformed record: nested too deeply") from None

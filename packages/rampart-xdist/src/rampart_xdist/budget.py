@@ -30,7 +30,12 @@ __all__ = ["CLIP_SIZES", "STUB_SUMMARY_CHARS", "BudgetError", "clip_text", "fit"
 CLIP_SIZES: Final = (65536, 16384, 4096, 1024, 256)
 STUB_SUMMARY_CHARS: Final = 120
 _SUFFIX: Final = "…[truncated {k} chars]"
-_CUT_OVERHEAD: Final = 48  # bytes of one {"path":…,"original_len":…} entry besides the path
+# Bytes of one {"path":…,"original_len":…} entry besides the path (at most, in either encoding).
+_CUT_OVERHEAD: Final = 48
+# How far the estimate of a clipped record may err per cut (the overhead above and the marker's
+# allowance are upper bounds): a size is skipped unencoded only when its estimate is over the
+# cap by more than this, so the largest size that fits is never skipped for a few bytes.
+_ESTIMATE_SLACK: Final = 64
 _ENCODER: Final = msgspec.json.Encoder()
 _replace = msgspec.structs.replace
 Encode = Callable[[Any], bytes]
@@ -202,7 +207,7 @@ def _stage_text(record: RecordV1, size: int, max_bytes: int, encode: Encode) -> 
         estimate = size - sum(
             f.encoded - f.estimate(limit) - len(f.path) - _CUT_OVERHEAD for f in over
         )
-        if estimate > max_bytes and limit != CLIP_SIZES[-1]:
+        if estimate - _ESTIMATE_SLACK * len(over) > max_bytes and limit != CLIP_SIZES[-1]:
             continue
         data = encode(_clip(record, limit))
         if len(data) <= max_bytes:

@@ -82,6 +82,7 @@ for _kind in (dict, list, str, int, float, bool, type(None)):
 
 
 TYPED_LEVELS: Final = 4
+# The exact types of JSON's scalar values (subclasses, such as enum members, are not).
 _JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
 
 
@@ -100,20 +101,20 @@ def check_deep_json(kind: type, value: Any) -> Any:
     stack: list[tuple[object, int]] = [(value, TYPED_LEVELS + 1)]
     while stack:
         node, depth = stack.pop()
-        kind = type(node)
-        if kind is dict:
+        node_type = type(node)
+        if node_type is dict:
             # A MessagePack map may have keys of any type, and values that JSON has no form
             # for (bytes, extension types, timestamps): only JSON is accepted at any depth.
             for key in node:  # type: ignore[attr-defined]
                 if type(key) is not str:
                     raise ValueError(f"a {type(key).__name__} key where JSON allows strings")
             children: Any = node.values()  # type: ignore[attr-defined]
-        elif kind is list:
+        elif node_type is list:
             children = node
-        elif kind in _JSON_SCALARS:
+        elif node_type in _JSON_SCALARS:
             continue
         else:
-            raise ValueError(f"a {kind.__name__} value, which is not JSON")
+            raise ValueError(f"a {node_type.__name__} value, which is not JSON")
         if depth > MAX_METADATA_DEPTH:
             raise ValueError(f"nested deeper than {MAX_METADATA_DEPTH}")
         stack.extend((child, depth + 1) for child in children)
