@@ -87,21 +87,9 @@ def make_result(
     )
 
 
-def encode(results: list[Result], **kwargs: Any) -> str:
-    fields: dict[str, Any] = {
-        "nodeid": "t.py::test_x",
-        "results": results,
-        "trial": None,
-        "seq": 0,
-        "run_nonce": "nonce",
-        "worker": "gw0",
-    }
-    fields.update(kwargs)
-    return encode_record(**fields)
-
-
 def encode_as(results: list[Result], binary: bool, **kwargs: Any) -> str | bytes:
-    """A record as JSON text, or as the MessagePack bytes the transport sends."""
+    """A record as JSON text (the public ``encode_record``), or as the MessagePack bytes the
+    transport sends."""
     fields: dict[str, Any] = {
         "nodeid": "t.py::test_x",
         "results": results,
@@ -109,12 +97,18 @@ def encode_as(results: list[Result], binary: bool, **kwargs: Any) -> str | bytes
         "seq": 0,
         "run_nonce": "nonce",
         "worker": "gw0",
-        "binary": binary,
     }
     fields.update(kwargs)
-    data, _ = encode_record_info(**fields)
-    assert isinstance(data, bytes if binary else str)
+    if not binary:
+        return encode_record(**fields)
+    data, _ = encode_record_info(**fields, binary=True)
     return data
+
+
+def encode(results: list[Result], **kwargs: Any) -> str:
+    text = encode_as(results, False, **kwargs)
+    assert isinstance(text, str)
+    return text
 
 
 def encode_binary(results: list[Result], **kwargs: Any) -> bytes:
