@@ -157,6 +157,10 @@ def run(directory: Path, extra: list[str], *, expected: int) -> Run:
     return Run(wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_kib=usage.ru_maxrss)
 
 
+# Runs the hand-written baseline suite under plain pytest: neither RAMPART plugin loads.
+PLAIN = ["-p", "no:rampart", "-p", "no:rampart_xdist", "-o", "asyncio_mode=auto"]
+
+
 def warm_up(*suites: tuple[Path, list[str]], expected: int) -> None:
     """One untimed run of each suite, so every timed run finds the caches a second run would."""
     for directory, extra in suites:
@@ -170,13 +174,12 @@ def main(argv: list[str]) -> int:
     print(f"bench plugin: {tests} probe tests + a {trials}-trial group, {rounds} rounds")
     with tempfile.TemporaryDirectory(prefix="rampart-bench-plugin-") as temporary:
         with_rampart, by_hand = build(Path(temporary), tests=tests, trials=trials)
-        plain = ["-p", "no:rampart", "-p", "no:rampart_xdist", "-o", "asyncio_mode=auto"]
-        warm_up((with_rampart, []), (by_hand, plain), expected=expected)
+        warm_up((with_rampart, []), (by_hand, PLAIN), expected=expected)
         a_runs: list[Run] = []
         b_runs: list[Run] = []
         for index in range(rounds):
             a_runs.append(run(with_rampart, [], expected=expected))
-            b_runs.append(run(by_hand, plain, expected=expected))
+            b_runs.append(run(by_hand, PLAIN, expected=expected))
             a, b = a_runs[-1], b_runs[-1]
             print(
                 f"  round {index + 1}: a {a.wall:6.2f}s {a.cpu:6.2f}cpu {a.rss_kib / 1024:6.1f}MiB"

@@ -35,7 +35,7 @@ WORKER_COUNTS = (0, 2, 8, 16)
 
 # The subprocess runner is shared with bench_plugin.py, a sibling script (the script's
 # directory is on sys.path when it runs).
-from bench_plugin import Run, run, warm_up  # noqa: E402
+from bench_plugin import PLAIN, Run, run, warm_up  # noqa: E402
 
 AGENT = """\
 import asyncio
@@ -112,8 +112,6 @@ INI = """\
 [pytest]
 asyncio_default_fixture_loop_scope = function
 """
-
-PLAIN = ["-p", "no:rampart", "-p", "no:rampart_xdist", "-o", "asyncio_mode=auto"]
 
 
 def build(root: Path) -> tuple[Path, Path]:

@@ -659,10 +659,9 @@ def _schema_error(
 ) -> WorkerOutputError:
     try:
         tag = _decoders(binary)[1](data).schema
-    except (msgspec.DecodeError, UnicodeError):
+    except (msgspec.DecodeError, UnicodeError, RecursionError):
+        # The probe reads the whole input too: what it cannot read is malformed as a whole.
         return WorkerOutputError(f"malformed record: {exc}")
-    except RecursionError:
-        return WorkerOutputError("malformed record: nested too deeply")
     if tag is None:
         return SchemaVersionError("record has no schema tag")
     deep = _TOO_DEEP.search(str(exc))

@@ -98,17 +98,18 @@ def check_deep_json(kind: type, value: Any) -> Any:
     """``dec_hook`` for ``DeepJson``: ``value`` sits ``TYPED_LEVELS + 1`` levels below its mapping."""
     if kind is not DeepJson:
         raise NotImplementedError(f"cannot decode {kind!r}")
-    stack: list[tuple[object, int]] = [(value, TYPED_LEVELS + 1)]
+    # Any: exact type checks (a dict or list subclass is not JSON) do not narrow for mypy.
+    stack: list[tuple[Any, int]] = [(value, TYPED_LEVELS + 1)]
     while stack:
         node, depth = stack.pop()
         node_type = type(node)
         if node_type is dict:
             # A MessagePack map may have keys of any type, and values that JSON has no form
             # for (bytes, extension types, timestamps): only JSON is accepted at any depth.
-            for key in node:  # type: ignore[attr-defined]
+            for key in node:
                 if type(key) is not str:
                     raise ValueError(f"a {type(key).__name__} key where JSON allows strings")
-            children: Any = node.values()  # type: ignore[attr-defined]
+            children: Any = node.values()
         elif node_type is list:
             children = node
         elif node_type in _JSON_SCALARS:
