@@ -102,7 +102,17 @@ def encode_as(results: list[Result], binary: bool, **kwargs: Any) -> str | bytes
     if not binary:
         return encode_record(**fields)
     data, _ = encode_record_info(**fields, binary=True)
+    # MessagePack at every stage of the size budget too, not JSON that happens to be bytes.
+    assert is_msgpack(data)
     return data
+
+
+MAP_HEADERS = frozenset({*range(0x80, 0x90), 0xDE, 0xDF})
+
+
+def is_msgpack(data: str | bytes) -> bool:
+    """A MessagePack map header first: never a byte that could open JSON text."""
+    return isinstance(data, bytes) and data[0] in MAP_HEADERS
 
 
 def encode(results: list[Result], **kwargs: Any) -> str:
@@ -518,8 +528,7 @@ def test_transport_encoding_carries_the_same_record_R_XD_4() -> None:
     originals = [make_result(), make_result(status=SafetyStatus.SAFE, turns=0)]
     trial = {"base_nodeid": "t.py::x", "index": 1, "n": 2, "threshold": 0.5}
     binary = encode_binary(originals, trial=trial)
-    # A MessagePack map header, never a byte that could open JSON text.
-    assert binary[0] in {*range(0x80, 0x90), 0xDE, 0xDF}
+    assert is_msgpack(binary)
     from_binary = decode_record(data=binary)
     text = encode_as(originals, False, trial=trial)
     assert isinstance(text, str)
